@@ -46,6 +46,26 @@ var (
 	ErrStarted = errors.New("listener: already started")
 )
 
+// ConfigError reports a configuration mistake in one field. It matches
+// [ErrInvalidConfig] with errors.Is and unwraps to the cause, such as an
+// expr compile error.
+type ConfigError struct {
+	// Field is the field's path in YAML terms, such as
+	// "callbacks[1].identify_by".
+	Field string
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "listener: FIELD: CAUSE".
+func (e *ConfigError) Error() string { return "listener: " + e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrInvalidConfig].
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
 // Options holds what a listener needs from its host. A nil *Options is
 // valid and means all defaults.
 type Options struct {
