@@ -297,3 +297,15 @@ func ExpandHome(path string) (string, error) {
 	}
 	return filepath.Join(home, strings.TrimPrefix(path, "~")), nil
 }
+
+// Keys returns the sorted keys of the map and marks them all as known.
+// Use it for maps whose keys are data, such as a map from port to URL.
+func (s *Settings) Keys() []string {
+	keys := make([]string, 0, len(s.values))
+	for key := range s.values {
+		s.used[key] = true
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -316,19 +316,22 @@ func (g *gateway) Endpoint(ctx context.Context, port int) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("%w: call Start before reading the endpoint of port %d", ErrNotStarted, port)
 	}
 
+	// The context's own deadline wins; ReadyTimeout applies only to a
+	// context without one.
 	wait := g.readyTimeout
-	if deadline, ok := ctx.Deadline(); ok {
-		wait = time.Until(deadline)
+	var expired <-chan time.Time
+	if _, ok := ctx.Deadline(); !ok {
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		expired = timer.C
 	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
 
 	select {
 	case <-ps.ready:
 	case <-ctx.Done():
 		return Endpoint{}, fmt.Errorf("%w: %s tunnel for port %d has no public endpoint yet: %w",
 			ErrNotReady, g.name, port, ctx.Err())
-	case <-timer.C:
+	case <-expired:
 		return Endpoint{}, fmt.Errorf("%w: %s tunnel for port %d has no public endpoint after %s; check the gateway log",
 			ErrNotReady, g.name, port, wait.Round(time.Millisecond))
 	case <-g.closed:
