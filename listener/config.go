@@ -9,6 +9,7 @@ import (
 
 	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/expr"
+	"github.com/tether-go/tether/verify"
 )
 
 // Defaults applied by [NewCallback] and [NewTrigger] to zero fields.
@@ -195,11 +196,9 @@ type Callback struct {
 	// "${body.results}".
 	Item string
 	// Verify checks each request's signature on the body bytes as they
-	// arrived, before anything else; an error means 401. Any
-	// verify.Verifier fits. Nil means no check.
-	Verify interface {
-		Verify(r *http.Request, body []byte) error
-	}
+	// arrived, before anything else; an error means 401. Nil means no
+	// check.
+	Verify verify.Verifier
 	// Preset adds a provider's handshake responses; see [Presets].
 	Preset string
 	// Responses are checked in order before the callback is processed;
@@ -248,11 +247,9 @@ type Trigger struct {
 	// "${body.items}".
 	Item string
 	// Verify checks each request's signature on the body bytes as they
-	// arrived, before anything else; an error means 401. Any
-	// verify.Verifier fits. Nil means no check.
-	Verify interface {
-		Verify(r *http.Request, body []byte) error
-	}
+	// arrived, before anything else; an error means 401. Nil means no
+	// check.
+	Verify verify.Verifier
 	// Preset adds a provider's handshake responses and idempotency key;
 	// see [Presets].
 	Preset string

@@ -8,13 +8,9 @@ import (
 	"strings"
 
 	"github.com/tether-go/tether/expr"
+	"github.com/tether-go/tether/verify"
 	"github.com/tidwall/gjson"
 )
-
-// verifier is the method set of verify.Verifier.
-type verifier = interface {
-	Verify(r *http.Request, body []byte) error
-}
 
 // endpointBase holds what callback and trigger endpoints share: body
 // handling, signature checks, acknowledgement responses, the reply
@@ -23,7 +19,7 @@ type endpointBase struct {
 	core      *core
 	field     string // "callbacks[0]", for errors and logs
 	path      string
-	verify    verifier
+	verify    verify.Verifier
 	responses []compiledResponse
 	reply     *compiledReply
 	bulk      bool
@@ -32,11 +28,12 @@ type endpointBase struct {
 	itemFast  bool
 }
 
-// simpleBodyPath matches ${body}, ${body.a.b} and ${body.a[0]}, which
-// bulk mode reads with gjson instead of evaluating.
-var simpleBodyPath = regexp.MustCompile(`^\$\{\s*body((?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*)\s*\}$`)
+// simpleBodyPath matches ${body} and ${body.a.b}, which bulk mode reads
+// with gjson instead of evaluating. Keys are limited to characters that
+// mean the same in gjson paths and in expr.
+var simpleBodyPath = regexp.MustCompile(`^\$\{\s*body((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}$`)
 
-func (e *endpointBase) init(c *core, field, fullPath string, bulk bool, item string, v verifier,
+func (e *endpointBase) init(c *core, field, fullPath string, bulk bool, item string, v verify.Verifier,
 	responses []Response, rp *Reply) error {
 	e.core, e.field, e.path, e.verify, e.bulk = c, field, fullPath, v, bulk
 	var err error
@@ -60,9 +57,7 @@ func (e *endpointBase) init(c *core, field, fullPath string, bulk bool, item str
 		return &ConfigError{Field: field + ".item", Err: err}
 	}
 	if m := simpleBodyPath.FindStringSubmatch(item); m != nil {
-		p := strings.TrimPrefix(m[1], ".")
-		p = strings.NewReplacer("[", ".", "]", "").Replace(p)
-		e.itemPath, e.itemFast = strings.TrimPrefix(p, "."), true
+		e.itemPath, e.itemFast = strings.TrimPrefix(m[1], "."), true
 	}
 	return nil
 }
