@@ -108,7 +108,17 @@ func (d Delivery) String() string {
 //   - Each outcome is handed to at most one wait, exactly once. A second
 //     outcome for the same id is reported as [Duplicate] and dropped.
 //   - Expect on an id with a live registration fails with
-//     [ErrAlreadyWaiting].
+//     [ErrAlreadyWaiting]. A registration is live from Expect until Wait
+//     has returned or Cancel has been called. After that, a new Expect
+//     for the same id is allowed, so a retried job can reuse its id, and
+//     it clears the duplicate marker of the earlier outcome.
+//   - Every Wait ends: with the outcome, when its context ends, after
+//     Cancel, or with [ErrClosed] when the waiter is closed.
+//   - Cancel withdraws a registration. An outcome delivered after Cancel
+//     finds no registration, so Deliver stores it and reports [Stored],
+//     and the next Expect for the id receives it. An outcome that had
+//     already reached the registration before Cancel is dropped and its
+//     id is remembered as delivered.
 //
 // All methods are safe for concurrent use.
 type Waiter interface {

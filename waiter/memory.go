@@ -1,0 +1,348 @@
+package waiter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tether-go/tether/clock"
+)
+
+// Defaults of [MemoryOptions].
+const (
+	DefaultRetention     = 10 * time.Minute
+	DefaultMaxStored     = 100_000
+	DefaultMaxRemembered = 1_000_000
+)
+
+// MemoryOptions configures [NewMemory]. A zero or negative field takes its
+// default.
+type MemoryOptions struct {
+	// Retention is how long an outcome that arrived before any Expect is
+	// kept. Default [DefaultRetention].
+	Retention time.Duration
+	// MaxStored is the maximum number of such early outcomes kept at once.
+	// Over it, Deliver returns [ErrFull]. Default [DefaultMaxStored].
+	MaxStored int
+	// DuplicateRetention is how long an id stays marked as delivered, so
+	// that a second outcome for it is reported as [Duplicate]. Default
+	// Retention.
+	DuplicateRetention time.Duration
+	// MaxRemembered is the maximum number of ids marked as delivered. Over
+	// it, the oldest marker is forgotten early, and a late duplicate of
+	// that id would be stored as a new outcome. Default
+	// [DefaultMaxRemembered].
+	MaxRemembered int
+	// Clock is the time source for retention and the expiry timer.
+	// Default [clock.Real].
+	Clock clock.Clock
+	// Logger receives debug records about stored, duplicate and expired
+	// outcomes and a warning when the store is full. Default: discard.
+	Logger *slog.Logger
+}
+
+// Stats is a snapshot of a waiter's state and counters, for metrics.
+type Stats struct {
+	// Pending is the number of registrations waiting for their outcome.
+	Pending int
+	// Stored is the number of early outcomes kept for a future Expect.
+	Stored int
+	// Remembered is the number of ids marked as delivered.
+	Remembered int
+	// Delivered counts outcomes handed to a registration since start.
+	Delivered uint64
+	// Duplicates counts outcomes dropped as duplicates since start.
+	Duplicates uint64
+	// Expired counts early outcomes dropped at the end of Retention.
+	Expired uint64
+}
+
+// Memory is the in-process [Waiter]. It is the default, and it serves a
+// single process: use a shared backend such as waiter/redis when several
+// replicas receive callbacks for the same waits.
+//
+// Expiry of early outcomes and of duplicate markers uses two
+// first-in-first-out queues, ordered by deadline because each kind has one
+// fixed retention, and a single timer armed for the earliest deadline.
+// There is no goroutine per id.
+//
+// All methods are safe for concurrent use.
+type Memory struct {
+	clock         clock.Clock
+	logger        *slog.Logger
+	retention     time.Duration
+	dupRetention  time.Duration
+	maxStored     int
+	maxRemembered int
+	start         time.Time // origin of the int64 deadlines, read through clock
+
+	mu         sync.Mutex // guards every field below and the state of each pending
+	closed     bool
+	slots      map[string]slot
+	stored     deadlineQueue // ids with early outcomes, oldest first
+	remembered deadlineQueue // ids marked as delivered, oldest first
+	nPending   int
+	nStored    int
+	nRemember  int
+	sweep      clock.Timer // nil when no expiry is scheduled
+	sweepAt    int64
+	sweepGen   uint64 // identifies the armed timer, so a replaced one does nothing
+	delivered  uint64
+	duplicates uint64
+	expired    uint64
+}
+
+var _ Waiter = (*Memory)(nil)
+
+// slotKind is the kind of entry that the waiter keeps for one id.
+type slotKind uint8
+
+const (
+	slotPending   slotKind = iota + 1 // a live registration
+	slotStored                        // an early outcome
+	slotDelivered                     // a duplicate marker
+)
+
+type slot struct {
+	kind    slotKind
+	pending *pending // for slotPending, and slotDelivered when delivered to a registration
+	outcome *Outcome // for slotStored
+	expires int64    // for slotStored and slotDelivered, see Memory.now
+}
+
+// NewMemory returns an in-memory waiter. opts may be nil.
+func NewMemory(opts *MemoryOptions) *Memory {
+	var o MemoryOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.MaxStored <= 0 {
+		o.MaxStored = DefaultMaxStored
+	}
+	if o.DuplicateRetention <= 0 {
+		o.DuplicateRetention = o.Retention
+	}
+	if o.MaxRemembered <= 0 {
+		o.MaxRemembered = DefaultMaxRemembered
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := clock.Or(o.Clock)
+	return &Memory{
+		clock:         c,
+		logger:        o.Logger,
+		retention:     o.Retention,
+		dupRetention:  o.DuplicateRetention,
+		maxStored:     o.MaxStored,
+		maxRemembered: o.MaxRemembered,
+		start:         c.Now(),
+		slots:         make(map[string]slot),
+	}
+}
+
+// now returns the clock's time as nanoseconds since the waiter started.
+// Time.Sub uses the monotonic reading of the real clock, so the expiry
+// queues stay ordered when the wall clock jumps.
+func (m *Memory) now() int64 {
+	return int64(m.clock.Now().Sub(m.start))
+}
+
+// Expect registers interest in id. When an early outcome for id is stored,
+// the returned Pending holds it and Wait returns at once. Expect fails
+// with [ErrInvalidID] for an empty id, [ErrAlreadyWaiting] when id has a
+// live registration, and [ErrClosed] after Close. It is safe for
+// concurrent use.
+func (m *Memory) Expect(ctx context.Context, id string) (Pending, error) {
+	if id == "" {
+		return nil, fmt.Errorf("expect id: %w", ErrInvalidID)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("expect id %q: %w", id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	now := m.now()
+	m.expireLocked(now)
+
+	s, ok := m.slots[id]
+	if ok && (s.kind == slotPending ||
+		s.kind == slotDelivered && s.pending != nil && s.pending.state.Load() == stateArrived) {
+		return nil, fmt.Errorf("expect id %q: %w", id, ErrAlreadyWaiting)
+	}
+
+	p := &pending{m: m, id: id, done: make(chan struct{}), registered: now}
+	if ok && s.kind == slotStored {
+		m.nStored--
+		m.delivered++
+		p.arrive(*s.outcome)
+		m.rememberLocked(id, p, now)
+		return p, nil
+	}
+	if ok && s.kind == slotDelivered {
+		// A retried job reuses its id: forget the earlier delivery.
+		m.nRemember--
+	}
+	m.slots[id] = slot{kind: slotPending, pending: p}
+	m.nPending++
+	return p, nil
+}
+
+// Deliver hands o to the live registration for id and returns [Delivered],
+// stores it for Retention when id has none and returns [Stored], or drops
+// it and returns [Duplicate] when an outcome for id was already delivered
+// or stored. It fails with [ErrFull] when MaxStored early outcomes are
+// kept, [ErrInvalidID] for an empty id, and [ErrClosed] after Close. It
+// does not block, and it is safe for concurrent use.
+func (m *Memory) Deliver(ctx context.Context, id string, o Outcome) (Delivery, error) {
+	if id == "" {
+		return 0, fmt.Errorf("deliver outcome: %w", ErrInvalidID)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("deliver outcome for id %q: %w", id, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return 0, ErrClosed
+	}
+	now := m.now()
+	m.expireLocked(now)
+
+	s, ok := m.slots[id]
+	if ok {
+		if s.kind == slotPending {
+			m.delivered++
+			m.nPending--
+			s.pending.arrive(o)
+			m.rememberLocked(id, s.pending, now)
+			return Delivered, nil
+		}
+		m.duplicates++
+		m.logger.Debug("waiter: dropped duplicate outcome", "id", id)
+		return Duplicate, nil
+	}
+	if m.nStored >= m.maxStored {
+		m.logger.Warn("waiter: rejected early outcome, store is full",
+			"id", id, "max_stored", m.maxStored)
+		return 0, fmt.Errorf("store outcome for id %q: %d early outcomes are kept, raise MaxStored or shorten Retention: %w",
+			id, m.maxStored, ErrFull)
+	}
+	expires := now + int64(m.retention)
+	m.slots[id] = slot{kind: slotStored, outcome: &o, expires: expires}
+	m.nStored++
+	m.stored.push(id, expires)
+	m.compactLocked(&m.stored, slotStored, m.nStored)
+	m.armLocked(expires)
+	m.logger.Debug("waiter: stored early outcome", "id", id)
+	return Stored, nil
+}
+
+// Stats returns the current counts. It is safe for concurrent use.
+func (m *Memory) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.closed {
+		m.expireLocked(m.now())
+	}
+	return Stats{
+		Pending:    m.nPending,
+		Stored:     m.nStored,
+		Remembered: m.nRemember,
+		Delivered:  m.delivered,
+		Duplicates: m.duplicates,
+		Expired:    m.expired,
+	}
+}
+
+// Close ends every waiting Wait with [ErrClosed] and drops stored outcomes
+// and duplicate markers. A Wait whose outcome had already arrived still
+// returns it. A second Close returns [ErrClosed]. It is safe for
+// concurrent use.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.closed = true
+	for _, s := range m.slots {
+		if s.kind == slotPending {
+			s.pending.end(fmt.Errorf("wait for id %q: %w", s.pending.id, ErrClosed))
+		}
+	}
+	m.slots = nil
+	m.stored = deadlineQueue{}
+	m.remembered = deadlineQueue{}
+	m.nPending, m.nStored, m.nRemember = 0, 0, 0
+	if m.sweep != nil {
+		m.sweep.Stop()
+		m.sweep = nil
+	}
+	return nil
+}
+
+// withdrawLocked removes the registration p, which never received an
+// outcome.
+func (m *Memory) withdrawLocked(p *pending) {
+	s, ok := m.slots[p.id]
+	if !ok || s.kind != slotPending || s.pending != p {
+		return // closed, or already withdrawn
+	}
+	delete(m.slots, p.id)
+	m.nPending--
+}
+
+// rememberLocked marks id as delivered to p until the end of
+// DuplicateRetention. Until Wait returns the outcome or Cancel drops it,
+// the marker also keeps id registered to p, so that a second Expect fails.
+func (m *Memory) rememberLocked(id string, p *pending, now int64) {
+	expires := now + int64(m.dupRetention)
+	m.slots[id] = slot{kind: slotDelivered, pending: p, expires: expires}
+	m.nRemember++
+	m.remembered.push(id, expires)
+	for m.nRemember > m.maxRemembered {
+		m.forgetOldestLocked()
+	}
+	m.compactLocked(&m.remembered, slotDelivered, m.nRemember)
+	m.armLocked(expires)
+}
+
+// forgetOldestLocked drops the oldest live duplicate marker.
+func (m *Memory) forgetOldestLocked() {
+	for {
+		item, ok := m.remembered.peek()
+		if !ok {
+			return
+		}
+		m.remembered.pop()
+		s, live := m.slots[item.id]
+		if live && s.kind == slotDelivered && s.expires == item.at {
+			delete(m.slots, item.id)
+			m.nRemember--
+			return
+		}
+	}
+}
+
+// compactLocked drops stale items from q, that is ids whose slot changed
+// since they were queued, once they outnumber the live ones. Stale items
+// would otherwise stay until their deadline, which lets the queue grow
+// with every early outcome that an Expect consumed.
+func (m *Memory) compactLocked(q *deadlineQueue, kind slotKind, live int) {
+	if q.len() <= 2*live+1024 {
+		return
+	}
+	q.filter(func(item deadlineItem) bool {
+		s, ok := m.slots[item.id]
+		return ok && s.kind == kind && s.expires == item.at
+	})
+}
