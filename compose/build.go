@@ -1,0 +1,570 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tether-go/tether/expr"
+	"github.com/tether-go/tether/gateway"
+	"github.com/tether-go/tether/listener"
+	"github.com/tether-go/tether/verify"
+	"github.com/tether-go/tether/waiter"
+	"github.com/tether-go/tether/workflow"
+)
+
+func (p *Project) buildGateways(ps *problems) {
+	for i := range p.cfg.Gateways {
+		gc := &p.cfg.Gateways[i]
+		path := gc.pathOr(i)
+		raw := map[string]any{}
+		for k, v := range gc.Settings {
+			raw[k] = v
+		}
+		raw["type"] = gc.Type
+		if gc.Driver != "" {
+			raw["driver"] = gc.Driver
+		}
+		if gc.Connection != nil {
+			raw["connection"] = gc.Connection
+		}
+		if len(gc.Port) > 0 {
+			ports := make([]any, len(gc.Port))
+			for j, s := range gc.Port {
+				ports[j] = s
+			}
+			raw["port"] = ports
+		}
+		expanded, err := p.expandValue(path, raw)
+		if err != nil {
+			ps.add(path, "%v", err)
+			continue
+		}
+		cfg, err := gateway.ParseConfig(expanded.(map[string]any))
+		if err != nil {
+			ps.add(path, "%v", err)
+			continue
+		}
+		name, _ := cfg.DriverName()
+		g, err := gateway.New(cfg, &gateway.Options{
+			Logger:   p.log,
+			Registry: p.opts.Drivers,
+			OnChange: func(ep gateway.Endpoint) {
+				public := ep.PublicURL
+				if public == "" {
+					public = ep.PublicAddress
+				}
+				p.log.Info(fmt.Sprintf("gateway %s: %s -> %d", name, public, ep.Port),
+					"gateway", path, "public_url", ep.PublicURL, "public_address", ep.PublicAddress, "port", ep.Port)
+			},
+		})
+		if err != nil {
+			ps.add(path, "%v", err)
+			continue
+		}
+		for _, port := range g.Ports() {
+			if other, dup := p.gwByPort[port]; dup && other != nil {
+				ps.add(path+".port", "local port %d is already served by another gateway", port)
+				continue
+			}
+			p.gwByPort[port] = g
+		}
+		p.gateways = append(p.gateways, g)
+	}
+}
+
+func (g *Gateway) pathOr(i int) string {
+	if g.path != "" {
+		return g.path
+	}
+	return fmt.Sprintf("gateways[%d]", i)
+}
+
+func (c *Component) pathOr(i int) string {
+	if c.path != "" {
+		return c.path
+	}
+	return fmt.Sprintf("components[%d]", i)
+}
+
+func (w *Workflow) pathOr(i int) string {
+	if w.path != "" {
+		return w.path
+	}
+	return fmt.Sprintf("workflows[%d]", i)
+}
+
+func (l *Listener) pathOr(i int) string {
+	if l.path != "" {
+		return l.path
+	}
+	return fmt.Sprintf("listeners[%d]", i)
+}
+
+// componentID returns the id under which a component is registered.
+func componentID(c Component) string {
+	if c.ID != "" {
+		return c.ID
+	}
+	return DefaultComponentID
+}
+
+func (p *Project) buildComponents(ps *problems) {
+	ids := map[string]string{}
+	for i := range p.cfg.Components {
+		c := p.cfg.Components[i]
+		path := c.pathOr(i)
+		id := componentID(c)
+		if prev, dup := ids[id]; dup {
+			ps.add(path+".id", "duplicate component id %q (also used by %s)", id, prev)
+			continue
+		}
+		ids[id] = path
+		switch c.Type {
+		case "http-client":
+			cfg, err := p.httpClient(path, c)
+			if err != nil {
+				ps.add(path, "%v", err)
+				continue
+			}
+			if err := p.engine.AddHTTPClient(id, cfg); err != nil {
+				ps.add(path, "%s", trimPrefix(err))
+			}
+		case "":
+			// reported by the structure check
+		default:
+			ps.add(path+".type", "unsupported component type %q: YAML defines http-client components; write other components in Go and pass them in compose.Options.Components", c.Type)
+		}
+	}
+	names := make([]string, 0, len(p.opts.Components))
+	for id := range p.opts.Components {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	for _, id := range names {
+		if prev, dup := ids[id]; dup {
+			ps.add(prev, "component %q is defined in YAML and also passed in Options.Components; rename one of them", id)
+			continue
+		}
+		if err := p.engine.AddComponent(id, p.opts.Components[id]); err != nil {
+			ps.add("components."+id, "%s", trimPrefix(err))
+		}
+	}
+}
+
+func trimPrefix(err error) string {
+	return strings.TrimPrefix(err.Error(), "workflow: ")
+}
+
+func (p *Project) httpClient(path string, c Component) (*workflow.HTTPClient, error) {
+	if c.BaseURL == "" && c.Endpoint == "" {
+		return nil, fmt.Errorf("base_url or endpoint is required: the address of the API this component calls")
+	}
+	cfg := &workflow.HTTPClient{
+		BaseURL:  c.BaseURL,
+		Path:     c.Path,
+		Endpoint: c.Endpoint,
+		Method:   strings.ToUpper(c.Method),
+		Headers:  c.Headers,
+		Params:   c.Params,
+		Body:     c.Body,
+		Output:   c.Output,
+		Timeout:  timeDuration(c.Timeout),
+	}
+	if cc := c.Completion; cc != nil {
+		cfg.Completion = &workflow.Completion{
+			Type:        workflow.CompletionType(cc.Type),
+			Timeout:     timeDuration(cc.Timeout),
+			WaitFor:     cc.WaitFor,
+			Path:        cc.Path,
+			Endpoint:    cc.Endpoint,
+			Method:      strings.ToUpper(cc.Method),
+			Interval:    timeDuration(cc.Interval),
+			Status:      cc.Status,
+			SuccessWhen: cc.SuccessWhen,
+			FailWhen:    cc.FailWhen,
+			Result:      cc.Result,
+		}
+		if cc.Type == "callback" && cc.WaitFor == "" {
+			return nil, fmt.Errorf("completion.wait_for is required for a callback: the id the callback carries, such as ${context.run_id}")
+		}
+	}
+	return cfg, nil
+}
+
+func (p *Project) idOf(w Workflow) string {
+	if w.ID != "" {
+		return w.ID
+	}
+	return DefaultWorkflowID
+}
+
+func (p *Project) buildWorkflows(ps *problems) {
+	seen := map[string]string{}
+	for i := range p.cfg.Workflows {
+		w := p.cfg.Workflows[i]
+		path := w.pathOr(i)
+		id := p.idOf(w)
+		if w.ID == "" && len(p.cfg.Workflows) > 1 {
+			ps.add(path+".id", "required when there are several workflows")
+			continue
+		}
+		if prev, dup := seen[id]; dup {
+			ps.add(path+".id", "duplicate workflow id %q (also used by %s)", id, prev)
+			continue
+		}
+		seen[id] = path
+		def := &workflow.Workflow{
+			ID:          id,
+			Title:       w.Title,
+			Description: w.Description,
+			Input:       w.Input,
+			Output:      w.Output,
+		}
+		if len(w.Jobs) == 0 {
+			def.Component = w.Component
+			if def.Component == "" {
+				c, err := p.onlyComponent()
+				if err != nil {
+					ps.add(path+".jobs", "%v", err)
+					continue
+				}
+				def.Component = c
+			}
+		} else {
+			jobs, ok := p.jobs(ps, path+".jobs", w.Jobs)
+			if !ok {
+				continue
+			}
+			def.Jobs = jobs
+		}
+		if err := p.engine.AddWorkflow(def); err != nil {
+			ps.add(path, "%s", trimPrefix(err))
+		}
+	}
+}
+
+// onlyComponent returns the id of the project's single component, which
+// jobs and workflows without a component use.
+func (p *Project) onlyComponent() (string, error) {
+	n := len(p.cfg.Components) + len(p.opts.Components)
+	switch {
+	case n == 1 && len(p.cfg.Components) == 1:
+		return componentID(p.cfg.Components[0]), nil
+	case n == 1:
+		for id := range p.opts.Components {
+			return id, nil
+		}
+	case n == 0:
+		return "", errors.New("required: define jobs, or a component for the workflow to run")
+	}
+	return "", errors.New("required: there are several components, so name one in each job's component field")
+}
+
+func (p *Project) jobs(ps *problems, path string, in []Job) ([]workflow.Job, bool) {
+	ok := true
+	out := make([]workflow.Job, 0, len(in))
+	for i, j := range in {
+		jp := fmt.Sprintf("%s[%d]", path, i)
+		job := workflow.Job{
+			ID:        j.ID,
+			Component: j.Component,
+			Input:     j.Input,
+			Output:    j.Output,
+		}
+		if job.Component == "" {
+			c, err := p.onlyComponent()
+			if err != nil {
+				ps.add(jp+".component", "%v", err)
+				ok = false
+				continue
+			}
+			job.Component = c
+		}
+		for k, d := range j.DependsOn {
+			dep, err := dependency(d)
+			if err != nil {
+				ps.add(fmt.Sprintf("%s.depends_on[%d]", jp, k), "%v", err)
+				ok = false
+				continue
+			}
+			job.DependsOn = append(job.DependsOn, dep)
+		}
+		if j.Retry != nil {
+			job.Retry = workflow.Retry{MaxRetryCount: j.Retry.MaxRetryCount, Delay: timeDuration(j.Retry.Delay)}
+		}
+		if len(j.OnError) > 0 {
+			rec, good := p.jobs(ps, jp+".on_error", j.OnError)
+			ok = ok && good
+			job.OnError = rec
+		}
+		out = append(out, job)
+	}
+	return out, ok
+}
+
+// dependency reads one depends_on entry: a job id, or a list of job ids
+// of which any one is enough.
+func dependency(v any) (workflow.Dependency, error) {
+	switch v := v.(type) {
+	case string:
+		return workflow.Dependency{v}, nil
+	case []any:
+		out := make(workflow.Dependency, 0, len(v))
+		for _, item := range v {
+			s, ok := item.(string)
+			if !ok {
+				return nil, fmt.Errorf("invalid entry %v: an OR group lists job ids", item)
+			}
+			out = append(out, s)
+		}
+		if len(out) == 0 {
+			return nil, errors.New("empty OR group: list at least one job id")
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("invalid entry %v: write a job id, or a list of job ids of which any one is enough", v)
+}
+
+func (p *Project) buildListeners(ps *problems) {
+	workflows := map[string]bool{}
+	for _, info := range p.engine.Workflows() {
+		workflows[info.ID] = true
+	}
+	lopts := &listener.Options{Logger: p.log, Sources: expr.ResolverFunc(p.resolve), Clock: p.opts.Clock}
+	for i := range p.cfg.Listeners {
+		lc := p.cfg.Listeners[i]
+		path := lc.pathOr(i)
+		host, err := p.expandString(path+".host", lc.Host)
+		if err != nil {
+			ps.add(path+".host", "%v", err)
+			continue
+		}
+		def := listener.DefaultCallbackPort
+		if lc.Type == "http-trigger" {
+			def = listener.DefaultTriggerPort
+		}
+		port, err := p.expandInt(path+".port", lc.Port, def)
+		if err != nil {
+			ps.add(path+".port", "%v", err)
+			continue
+		}
+		limits := listener.Limits{MaxBodyBytes: int64(lc.MaxBodySize), ReadTimeout: timeDuration(lc.ReadTimeout)}
+		eps, paths := lc.endpoints()
+		var l listener.Listener
+		switch lc.Type {
+		case "http-callback":
+			cfg := listener.CallbackConfig{Host: host, Port: port, BasePath: lc.BasePath, MaxConcurrentCount: lc.MaxConcurrentCount, Limits: limits}
+			for k, ep := range eps {
+				cb, err := p.callback(paths[k], ep)
+				if err != nil {
+					ps.add(paths[k], "%v", err)
+					continue
+				}
+				cfg.Callbacks = append(cfg.Callbacks, cb)
+			}
+			if len(cfg.Callbacks) != len(eps) {
+				continue
+			}
+			l, err = listener.NewCallback(cfg, p.waiter, lopts)
+		case "http-trigger":
+			cfg := listener.TriggerConfig{Host: host, Port: port, BasePath: lc.BasePath, MaxConcurrentCount: lc.MaxConcurrentCount, Limits: limits}
+			for k, ep := range eps {
+				if ep.Workflow != "" && !workflows[ep.Workflow] {
+					ps.add(paths[k]+".workflow", "unknown workflow %q; defined workflows: %s", ep.Workflow, strings.Join(sortedIDs(workflows), ", "))
+					continue
+				}
+				tr, err := p.trigger(paths[k], ep)
+				if err != nil {
+					ps.add(paths[k], "%v", err)
+					continue
+				}
+				cfg.Triggers = append(cfg.Triggers, tr)
+			}
+			if len(cfg.Triggers) != len(eps) {
+				continue
+			}
+			l, err = listener.NewTrigger(cfg, listener.StarterFunc(p.startRun), lopts)
+		default:
+			continue
+		}
+		if err != nil {
+			ps.add(path, "%s", strings.TrimPrefix(err.Error(), "listener: "))
+			continue
+		}
+		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, l: l})
+	}
+}
+
+func sortedIDs(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return []string{"(none)"}
+	}
+	return out
+}
+
+func (p *Project) startRun(ctx context.Context, workflowID string, input any) (listener.RunInfo, error) {
+	run, err := p.engine.Start(ctx, workflowID, input)
+	if err != nil {
+		return listener.RunInfo{}, err
+	}
+	return listener.RunInfo{ID: run.ID, Status: string(run.State)}, nil
+}
+
+func (p *Project) verifier(path string, cfg *verify.Config) (interface {
+	Verify(r *http.Request, body []byte) error
+}, error) {
+	if cfg == nil {
+		return nil, nil
+	}
+	c := *cfg
+	c.Secrets = slices.Clone(c.Secrets)
+	if err := p.expandStruct(path+".verify", &c); err != nil {
+		return nil, err
+	}
+	v, err := verify.New(c, &verify.Options{Clock: p.opts.Clock})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (p *Project) callback(path string, ep Endpoint) (listener.Callback, error) {
+	v, err := p.verifier(path, ep.Verify)
+	if err != nil {
+		return listener.Callback{}, err
+	}
+	cb := listener.Callback{
+		Path:        ep.Path,
+		Method:      strings.ToUpper(ep.Method),
+		IdentifyBy:  ep.IdentifyBy,
+		Status:      ep.Status,
+		SuccessWhen: ep.SuccessWhen,
+		FailWhen:    ep.FailWhen,
+		Result:      ep.Result,
+		Bulk:        ep.Bulk,
+		Item:        ep.Item,
+		Preset:      ep.Preset,
+		Responses:   responses(ep.Responses),
+		Reply:       reply(ep.Reply),
+	}
+	if v != nil {
+		cb.Verify = v
+	}
+	return cb, nil
+}
+
+func (p *Project) trigger(path string, ep Endpoint) (listener.Trigger, error) {
+	v, err := p.verifier(path, ep.Verify)
+	if err != nil {
+		return listener.Trigger{}, err
+	}
+	tr := listener.Trigger{
+		Path:              ep.Path,
+		Method:            strings.ToUpper(ep.Method),
+		Workflow:          ep.Workflow,
+		Input:             ep.Input,
+		Bulk:              ep.Bulk,
+		Item:              ep.Item,
+		Preset:            ep.Preset,
+		IdempotencyKey:    ep.IdempotencyKey,
+		IdempotencyWindow: timeDuration(ep.IdempotencyWindow),
+		Responses:         responses(ep.Responses),
+		Reply:             reply(ep.Reply),
+	}
+	if v != nil {
+		tr.Verify = v
+	}
+	return tr, nil
+}
+
+func responses(in []Response) []listener.Response {
+	if in == nil {
+		return nil
+	}
+	out := make([]listener.Response, len(in))
+	for i, r := range in {
+		out[i] = listener.Response{When: r.When, Equals: r.Equals, Status: r.Status, Body: r.Body, Headers: r.Headers}
+	}
+	return out
+}
+
+func reply(r *Reply) *listener.Reply {
+	if r == nil {
+		return nil
+	}
+	return &listener.Reply{Status: r.Status, Body: r.Body, Headers: r.Headers}
+}
+
+// checkGatewayRefs rejects templates that read ${gateway:PORT...} for a
+// port that no gateway serves.
+func (p *Project) checkGatewayRefs(ps *problems) {
+	check := func(path string, v any) {
+		t, err := expr.CompileValue(v)
+		if err != nil {
+			return // reported where the template is compiled for use
+		}
+		for _, src := range t.Sources() {
+			port, ok := strings.CutPrefix(src, "gateway:")
+			if !ok {
+				continue
+			}
+			n, err := strconv.Atoi(port)
+			if err != nil || p.gwByPort[n] == nil {
+				ps.add(path, "${%s...} refers to port %s, which no gateway serves; add it to a gateway's port list", src, port)
+			}
+		}
+	}
+	for i, c := range p.cfg.Components {
+		check(c.pathOr(i), map[string]any{
+			"base_url": c.BaseURL, "path": c.Path, "endpoint": c.Endpoint,
+			"headers": c.Headers, "params": c.Params, "body": c.Body, "output": c.Output,
+		})
+	}
+	for i, w := range p.cfg.Workflows {
+		for k, j := range w.Jobs {
+			check(fmt.Sprintf("%s.jobs[%d]", w.pathOr(i), k), map[string]any{"input": j.Input, "output": j.Output})
+		}
+		check(w.pathOr(i), map[string]any{"input": w.Input, "output": w.Output})
+	}
+	for i, l := range p.cfg.Listeners {
+		eps, paths := l.endpoints()
+		_ = i
+		for k, ep := range eps {
+			check(paths[k], map[string]any{"result": ep.Result, "input": ep.Input})
+		}
+	}
+}
+
+func (p *Project) openState() error {
+	if p.opts.Waiter != nil {
+		p.waiter = p.opts.Waiter
+		return nil
+	}
+	switch p.cfg.State.Type {
+	case "", "memory":
+		p.waiter = waiter.NewMemory(&waiter.MemoryOptions{Clock: p.opts.Clock, Logger: p.log, Retention: timeDuration(p.cfg.State.Retention)})
+		p.ownsWaiter = true
+		return nil
+	}
+	return openSharedState(p)
+}
+
+func (p *Project) closeState() {
+	if p.ownsWaiter && p.waiter != nil {
+		_ = p.waiter.Close()
+	}
+	for _, c := range p.closers {
+		_ = c()
+	}
+}

@@ -1,0 +1,144 @@
+package compose
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/tether-go/tether/expr"
+)
+
+// envFields exposes environment variables as the "env" source.
+type envFields func(string) (string, bool)
+
+func (f envFields) Field(name string) (any, bool) {
+	v, ok := f(name)
+	if !ok {
+		return nil, false
+	}
+	return v, true
+}
+
+func (p *Project) lookupEnv(name string) (string, bool) {
+	if p.opts.LookupEnv != nil {
+		return p.opts.LookupEnv(name)
+	}
+	return os.LookupEnv(name)
+}
+
+// expandValue evaluates the ${env.*} templates of a value that must be
+// known when the project is built (ports, hosts, gateway settings,
+// secrets), keeping the value's type: "${env.PORT | 22}" gives 22.
+func (p *Project) expandValue(path string, v any) (any, error) {
+	switch v := v.(type) {
+	case string:
+		if !strings.Contains(v, "${") {
+			return v, nil
+		}
+		t, err := expr.Compile(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, src := range t.Sources() {
+			if src != "env" {
+				return nil, fmt.Errorf("%s: only ${env.*} can be used here, not ${%s...}, because the value is needed when the project starts", path, src)
+			}
+		}
+		out, err := t.Eval(expr.Sources{"env": expr.Of(envFields(p.lookupEnv))})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, item := range v {
+			x, err := p.expandValue(joinPath(path, k), item)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = x
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, item := range v {
+			x, err := p.expandValue(fmt.Sprintf("%s[%d]", path, i), item)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// expandString expands a string field to text.
+func (p *Project) expandString(path, s string) (string, error) {
+	v, err := p.expandValue(path, s)
+	if err != nil {
+		return "", err
+	}
+	return expr.Stringify(v), nil
+}
+
+// expandInt expands an integer field; empty means def.
+func (p *Project) expandInt(path string, s IntString, def int) (int, error) {
+	text, err := p.expandString(path, string(s))
+	if err != nil {
+		return 0, err
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return 0, fmt.Errorf("%s: invalid number %q", path, text)
+	}
+	return n, nil
+}
+
+// expandStruct expands every string field of the struct that ptr points
+// to, in place, at any depth.
+func (p *Project) expandStruct(path string, ptr any) error {
+	return p.expandReflect(path, reflect.ValueOf(ptr).Elem())
+}
+
+func (p *Project) expandReflect(path string, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		s, err := p.expandString(path, v.String())
+		if err != nil {
+			return err
+		}
+		v.SetString(s)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < v.NumField(); i++ {
+			if !t.Field(i).IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name == "" {
+				name = t.Field(i).Name
+			}
+			if err := p.expandReflect(joinPath(path, name), v.Field(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := p.expandReflect(fmt.Sprintf("%s[%d]", path, i), v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return p.expandReflect(path, v.Elem())
+		}
+	}
+	return nil
+}

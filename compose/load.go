@@ -1,0 +1,334 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultFiles are the file names [FindFile] looks for, in order.
+var DefaultFiles = []string{"tether.yml", "tether.yaml", "model-compose.yml", "model-compose.yaml"}
+
+// FindFile returns the first of [DefaultFiles] that exists in the current
+// directory.
+func FindFile() (string, error) {
+	for _, name := range DefaultFiles {
+		if _, err := os.Stat(name); err == nil {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("compose: no configuration file found: create tether.yml or pass -f FILE (looked for %s)", strings.Join(DefaultFiles, ", "))
+}
+
+// Load reads and parses a YAML file. See [Parse].
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("compose: read configuration: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes a YAML configuration and checks its structure: unknown
+// keys, value types and required fields. The name is used in error
+// messages. Problems are returned together as [Problems]; each wraps
+// [ErrInvalidConfig]. Parse does not check references between sections
+// or compile templates: [New] does.
+func Parse(data []byte, name string) (*Config, error) {
+	ps := &problems{file: name, lines: map[string]int{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		ps.list = append(ps.list, &Problem{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+		return nil, ps.err()
+	}
+	cfg := &Config{}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		ps.add("", "the file is empty: define at least a workflow, a listener or a gateway")
+		return nil, ps.err()
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		ps.list = append(ps.list, &Problem{File: name, Line: root.Line, Msg: "the top level must be a mapping with keys such as listener, gateway, components and workflow"})
+		return nil, ps.err()
+	}
+	d := &decoder{ps: ps}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		ps.lines[key.Value] = key.Line
+		d.section(cfg, key.Value, val)
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	validateStructure(cfg, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var topKeys = []string{"listener", "listeners", "gateway", "gateways", "component", "components", "workflow", "workflows", "controller", "state"}
+
+type decoder struct {
+	ps *problems
+}
+
+func (d *decoder) section(cfg *Config, key string, n *yaml.Node) {
+	switch key {
+	case "listener":
+		var l Listener
+		if d.decode(n, "listener", &l) {
+			l.path = "listener"
+			cfg.Listeners = append(cfg.Listeners, l)
+		}
+	case "listeners":
+		d.eachItem(n, "listeners", func(c *yaml.Node, path string) {
+			var l Listener
+			if d.decode(c, path, &l) {
+				l.path = path
+				cfg.Listeners = append(cfg.Listeners, l)
+			}
+		})
+	case "gateway":
+		var g Gateway
+		if d.decode(n, "gateway", &g) {
+			g.path = "gateway"
+			cfg.Gateways = append(cfg.Gateways, g)
+		}
+	case "gateways":
+		d.eachItem(n, "gateways", func(c *yaml.Node, path string) {
+			var g Gateway
+			if d.decode(c, path, &g) {
+				g.path = path
+				cfg.Gateways = append(cfg.Gateways, g)
+			}
+		})
+	case "component":
+		var c Component
+		if d.decode(n, "component", &c) {
+			c.path = "component"
+			cfg.Components = append(cfg.Components, c)
+		}
+	case "components":
+		d.components(cfg, n)
+	case "workflow":
+		var w Workflow
+		if d.decode(n, "workflow", &w) {
+			w.path = "workflow"
+			cfg.Workflows = append(cfg.Workflows, w)
+		}
+	case "workflows":
+		d.workflows(cfg, n)
+	case "controller":
+		if d.decode(n, "controller", &cfg.Controller) {
+			cfg.Controller.set = true
+		}
+	case "state":
+		d.decode(n, "state", &cfg.State)
+	default:
+		d.ps.add(key, "unknown top-level key; the known keys are %s", strings.Join(topKeys, ", "))
+	}
+}
+
+func (d *decoder) eachItem(n *yaml.Node, path string, f func(*yaml.Node, string)) {
+	if n.Kind != yaml.SequenceNode {
+		d.ps.add(path, "must be a list")
+		return
+	}
+	for i, c := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.ps.lines[p] = c.Line
+		f(c, p)
+	}
+}
+
+// components accepts a mapping from id to component (the usual form) or
+// a list of components with an id field.
+func (d *decoder) components(cfg *Config, n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			id := n.Content[i].Value
+			path := "components." + id
+			d.ps.lines[path] = n.Content[i].Line
+			var c Component
+			if d.decode(n.Content[i+1], path, &c) {
+				if c.ID != "" && c.ID != id {
+					d.ps.add(path+".id", "id %q differs from its key %q: remove the id field or make them equal", c.ID, id)
+				}
+				c.ID = id
+				c.path = path
+				cfg.Components = append(cfg.Components, c)
+			}
+		}
+		return
+	}
+	d.eachItem(n, "components", func(c *yaml.Node, path string) {
+		var comp Component
+		if d.decode(c, path, &comp) {
+			comp.path = path
+			cfg.Components = append(cfg.Components, comp)
+		}
+	})
+}
+
+// workflows accepts a list of workflows or a mapping from id to
+// workflow.
+func (d *decoder) workflows(cfg *Config, n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			id := n.Content[i].Value
+			path := "workflows." + id
+			d.ps.lines[path] = n.Content[i].Line
+			var w Workflow
+			if d.decode(n.Content[i+1], path, &w) {
+				if w.ID == "" {
+					w.ID = id
+				}
+				w.path = path
+				cfg.Workflows = append(cfg.Workflows, w)
+			}
+		}
+		return
+	}
+	d.eachItem(n, "workflows", func(c *yaml.Node, path string) {
+		var w Workflow
+		if d.decode(c, path, &w) {
+			w.path = path
+			cfg.Workflows = append(cfg.Workflows, w)
+		}
+	})
+}
+
+// decode checks n's keys against out's type, then decodes it. It
+// reports false when anything was wrong.
+func (d *decoder) decode(n *yaml.Node, path string, out any) bool {
+	if n.Kind != yaml.MappingNode {
+		d.ps.lines[path] = n.Line
+		d.ps.add(path, "must be a mapping of fields")
+		return false
+	}
+	before := len(d.ps.list)
+	d.checkKeys(n, reflect.TypeOf(out).Elem(), path)
+	if len(d.ps.list) > before {
+		return false
+	}
+	if err := n.Decode(out); err != nil {
+		d.decodeError(path, err)
+		return false
+	}
+	return true
+}
+
+func (d *decoder) decodeError(path string, err error) {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		d.ps.list = append(d.ps.list, &Problem{File: d.ps.file, Line: fe.line, Path: d.pathAtLine(path, fe.line), Msg: fe.msg})
+		return
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, msg := range te.Errors {
+			d.ps.list = append(d.ps.list, &Problem{File: d.ps.file, Path: path, Msg: friendlyTypeError(msg)})
+		}
+		return
+	}
+	d.ps.add(path, "%v", err)
+}
+
+// pathAtLine finds the deepest recorded path below prefix on line.
+func (d *decoder) pathAtLine(prefix string, line int) string {
+	best := prefix
+	for p, l := range d.ps.lines {
+		if l == line && strings.HasPrefix(p, prefix) && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}
+
+// friendlyTypeError rewrites yaml's "line 3: cannot unmarshal !!str `x`
+// into int" into plain words.
+func friendlyTypeError(msg string) string {
+	r := strings.NewReplacer("!!str", "text", "!!int", "number", "!!float", "number", "!!bool", "boolean", "!!map", "mapping", "!!seq", "list", "cannot unmarshal", "cannot use", " into ", " as ")
+	return r.Replace(msg)
+}
+
+// checkKeys reports keys of the mapping n that the struct type t does not
+// define, recursing into nested structs, and records each key's line.
+func (d *decoder) checkKeys(n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields, open := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			p := joinPath(path, key.Value)
+			d.ps.lines[p] = key.Line
+			ft, ok := fields[key.Value]
+			if !ok {
+				if !open {
+					d.ps.add(p, "unknown field; the known fields are %s", strings.Join(sortedKeys(fields), ", "))
+				}
+				continue
+			}
+			d.checkKeys(val, ft, p)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			d.ps.lines[p] = c.Line
+			d.checkKeys(c, t.Elem(), p)
+		}
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// yamlFields maps the YAML keys of struct t to their types. open reports
+// an inline map that takes any other key.
+func yamlFields(t reflect.Type) (fields map[string]reflect.Type, open bool) {
+	fields = map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if opts == "inline" {
+			if f.Type.Kind() == reflect.Map {
+				open = true
+				continue
+			}
+			inner, innerOpen := yamlFields(f.Type)
+			for k, v := range inner {
+				fields[k] = v
+			}
+			open = open || innerOpen
+			continue
+		}
+		fields[name] = f.Type
+	}
+	return fields, open
+}
+
+func sortedKeys(m map[string]reflect.Type) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

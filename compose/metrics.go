@@ -1,0 +1,7 @@
+package compose
+
+import "net/http"
+
+func metricsHandler(p *Project) http.Handler {
+	return http.NotFoundHandler()
+}
