@@ -59,17 +59,17 @@ var presets = map[string]preset{
 	},
 	PresetGitHub: {
 		responses: []Response{{
-			When:   `${header["X-GitHub-Event"]}`,
+			When:   "${header.X-GitHub-Event}",
 			Equals: []string{"ping"},
 			Body:   map[string]any{"status": "ignored"},
 		}},
-		idempotencyKey: `${header["X-GitHub-Delivery"]}`,
+		idempotencyKey: "${header.X-GitHub-Delivery}",
 	},
 	PresetStripe: {
 		idempotencyKey: "${body.id}",
 	},
 	PresetStandardWebhooks: {
-		idempotencyKey: `${header["webhook-id"]}`,
+		idempotencyKey: "${header.webhook-id}",
 	},
 }
 

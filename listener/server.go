@@ -333,6 +333,7 @@ func (c *core) startOn(ln net.Listener, h http.Handler) error {
 		return ErrStarted
 	}
 	c.started = true
+	ln = &onceCloseListener{Listener: ln}
 	c.ln = ln
 	c.srv = &http.Server{
 		Handler:           h,
@@ -348,12 +349,31 @@ func (c *core) startOn(ln net.Listener, h http.Handler) error {
 	go func() {
 		defer close(served)
 		err := srv.Serve(ln)
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !c.isClosing() {
 			c.logger.Error("listener: server stopped", "listener", c.kind, "addr", ln.Addr().String(), "error", err)
 		}
 	}()
 	c.logger.Info("listener: started", "listener", c.kind, "addr", ln.Addr().String())
 	return nil
+}
+
+func (c *core) isClosing() bool {
+	c.reqMu.Lock()
+	defer c.reqMu.Unlock()
+	return c.closing
+}
+
+// onceCloseListener lets Shutdown close the socket before http.Server
+// closes it again.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }
 
 func (c *core) addr() net.Addr {
@@ -372,18 +392,22 @@ func (c *core) shutdownServer(ctx context.Context) error {
 		return ErrClosed
 	}
 	c.shutdown = true
-	srv := c.srv
+	srv, ln := c.srv, c.ln
 	c.serverMu.Unlock()
 
-	c.reqMu.Lock()
-	c.closing = true
-	c.reqMu.Unlock()
-	var err error
-	if srv != nil {
-		err = srv.Shutdown(ctx)
+	// The socket is closed first, so no new connection is accepted. The
+	// server itself is shut down only after the in-flight requests have
+	// drained: until then, requests that arrive on open keep-alive
+	// connections reach ServeHTTP and get 503, where http.Server would
+	// drop them without a reply.
+	if ln != nil {
+		ln.Close()
 	}
-	if drainErr := c.drain(ctx); err == nil {
-		err = drainErr
+	err := c.drain(ctx)
+	if srv != nil {
+		if shutdownErr := srv.Shutdown(ctx); err == nil {
+			err = shutdownErr
+		}
 	}
 	c.logger.Info("listener: shut down", "listener", c.kind, "error", err)
 	return err
