@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,19 +51,9 @@ func (p *Project) buildGateways(ps *problems) {
 			ps.add(path, "%v", err)
 			continue
 		}
-		name, _ := cfg.DriverName()
-		g, err := gateway.New(cfg, &gateway.Options{
-			Logger:   p.log,
-			Registry: p.opts.Drivers,
-			OnChange: func(ep gateway.Endpoint) {
-				public := ep.PublicURL
-				if public == "" {
-					public = ep.PublicAddress
-				}
-				p.log.Info(fmt.Sprintf("gateway %s: %s -> %d", name, public, ep.Port),
-					"gateway", path, "public_url", ep.PublicURL, "public_address", ep.PublicAddress, "port", ep.Port)
-			},
-		})
+		// The gateway logs "gateway <driver>: <public URL> -> <port>"
+		// itself whenever an endpoint becomes ready or changes.
+		g, err := gateway.New(cfg, &gateway.Options{Logger: p.log, Registry: p.opts.Drivers})
 		if err != nil {
 			ps.add(path, "%v", err)
 			continue
@@ -133,7 +124,7 @@ func (p *Project) buildComponents(ps *problems) {
 				continue
 			}
 			if err := p.engine.AddHTTPClient(id, cfg); err != nil {
-				ps.add(path, "%s", trimPrefix(err))
+				addEngineProblem(ps, path, err)
 			}
 		case "":
 			// reported by the structure check
@@ -159,6 +150,30 @@ func (p *Project) buildComponents(ps *problems) {
 
 func trimPrefix(err error) string {
 	return strings.TrimPrefix(err.Error(), "workflow: ")
+}
+
+// fieldPrefix matches the start of the workflow engine's messages: a
+// field path such as "jobs[1].depends_on" followed by ": ".
+var fieldPrefix = regexp.MustCompile(`^([a-z_]+(\[[0-9]+\])?)(\.[a-z_]+(\[[0-9]+\])?)*: `)
+
+// addEngineProblem reports an error of the workflow engine under the YAML
+// path of the section it came from, moving the field the engine names
+// (`workflow "x": jobs[0].component: ...`) into the path.
+func addEngineProblem(ps *problems, base string, err error) {
+	msg := trimPrefix(err)
+	for _, kind := range []string{"workflow ", "component "} {
+		if rest, ok := strings.CutPrefix(msg, kind+`"`); ok {
+			if i := strings.Index(rest, `": `); i >= 0 {
+				msg = rest[i+3:]
+			}
+		}
+	}
+	if m := fieldPrefix.FindString(msg); m != "" {
+		base = joinPath(base, strings.TrimSuffix(m, ": "))
+		msg = msg[len(m):]
+	}
+	msg = strings.Replace(msg, "; add it before the workflow", "; define it under components, or register it in Go with compose.Options.Components", 1)
+	ps.add(base, "%s", msg)
 }
 
 func (p *Project) httpClient(path string, c Component) (*workflow.HTTPClient, error) {
@@ -244,7 +259,7 @@ func (p *Project) buildWorkflows(ps *problems) {
 			def.Jobs = jobs
 		}
 		if err := p.engine.AddWorkflow(def); err != nil {
-			ps.add(path, "%s", trimPrefix(err))
+			addEngineProblem(ps, path, err)
 		}
 	}
 }

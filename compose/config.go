@@ -19,6 +19,10 @@ type Config struct {
 	// State selects where waits and runs are kept: in memory (the
 	// default) or in Redis, shared by several replicas.
 	State State
+
+	// file and lines locate YAML paths in the parsed file, for messages.
+	file  string
+	lines map[string]int
 }
 
 // Listener is one listener block: an http-callback or http-trigger

@@ -69,6 +69,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	cfg.file, cfg.lines = name, ps.lines
 	return cfg, nil
 }
 

@@ -108,7 +108,10 @@ func New(cfg *Config, opts *Options) (*Project, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	ps := &problems{lines: map[string]int{}}
+	ps := &problems{file: cfg.file, lines: cfg.lines}
+	if ps.lines == nil {
+		ps.lines = map[string]int{}
+	}
 
 	if err := p.openState(); err != nil {
 		return nil, err
@@ -206,7 +209,6 @@ func (p *Project) startAll(ctx context.Context) error {
 		if err := pl.l.Start(ctx); err != nil {
 			return fmt.Errorf("compose: start %s: %w", pl.path, err)
 		}
-		p.log.Info("listener started", "listener", pl.path, "type", pl.kind, "address", addrString(pl.l.Addr()))
 	}
 	if p.controller != nil {
 		if err := p.controller.start(); err != nil {

@@ -74,7 +74,12 @@ func checkStruct(ps *problems, prefix string, v any) {
 		return
 	}
 	for _, fe := range verrs {
-		ps.add(fieldPath(prefix, fe.Namespace()), "%s", describe(fe))
+		path := fieldPath(prefix, fe.Namespace())
+		msg := describe(fe)
+		if hint := requiredHints[fe.Field()+"@"+section(prefix)]; hint != "" && fe.Tag() == "required" {
+			msg += ": " + hint
+		}
+		ps.add(path, "%s", msg)
 	}
 }
 
@@ -87,6 +92,31 @@ func fieldPath(prefix, namespace string) string {
 	}
 	rest = strings.ReplaceAll(rest, "-inline-.", "")
 	return joinPath(prefix, rest)
+}
+
+// requiredHints say what to write in a required field, keyed by
+// field@section.
+var requiredHints = map[string]string{
+	"type@listener":   "set http-callback (to receive results for waiting workflows) or http-trigger (to start workflows)",
+	"type@gateway":    "set http-tunnel (with driver ngrok, cloudflare, local or static) or ssh-tunnel",
+	"type@component":  "set http-client, the component type that YAML defines",
+	"type@completion": "set callback or polling",
+	"id@job":          "name the job, such as generate",
+}
+
+// section returns the kind of section a YAML path points into.
+func section(path string) string {
+	first, _, _ := strings.Cut(path, ".")
+	first, _, _ = strings.Cut(first, "[")
+	switch first {
+	case "listener", "listeners":
+		return "listener"
+	case "gateway", "gateways":
+		return "gateway"
+	case "component", "components":
+		return "component"
+	}
+	return first
 }
 
 func describe(fe validator.FieldError) string {
