@@ -61,7 +61,7 @@ type Config struct {
 	// Algorithm is the HMAC hash: sha1, sha256 (the default), sha384 or
 	// sha512 (hmac only).
 	Algorithm string `yaml:"algorithm,omitempty" json:"algorithm,omitempty"`
-	// Encoding is how the signature is written: hex (the default),
+	// Encoding is the text encoding of the signature: hex (the default),
 	// base64 or base64url, with or without padding (hmac only).
 	Encoding string `yaml:"encoding,omitempty" json:"encoding,omitempty"`
 	// Prefix is text that must precede the encoded signature in Header,
@@ -113,8 +113,8 @@ var ErrInvalidConfig = errors.New("verify: invalid config")
 type ConfigError struct {
 	// Field is the YAML key at fault, such as "secret" or "secrets[1]".
 	Field string
-	// Message says what is wrong and how to fix it. It never contains a
-	// secret.
+	// Message describes the fault and how to fix it. It never contains
+	// a secret.
 	Message string
 }
 

@@ -3,8 +3,8 @@
 // the secret.
 //
 // A listener reads the whole body, passes the raw bytes to
-// [Verifier.Verify] before it parses anything, and answers 401 when
-// Verify returns an error. The bytes must be exactly those received:
+// [Verifier.Verify] before it parses anything, and responds with 401
+// when Verify returns an error. The bytes must be exactly those received:
 // a body that was decoded and encoded again, even to the same JSON, no
 // longer matches its signature.
 //
@@ -107,8 +107,8 @@
 //
 // Every rejection wraps [ErrUnverified] and one reason: [ErrMissingHeader],
 // [ErrMalformedHeader], [ErrStale] or [ErrMismatch]. It is an [*Error],
-// which also names the scheme and the header at fault. Its message says
-// why, as in "verify slack: timestamp in header X-Slack-Request-Timestamp
+// which also names the scheme and the header at fault. Its message
+// gives the reason, as in "verify slack: timestamp in header X-Slack-Request-Timestamp
 // is 7m0s old, outside the 5m0s window by 2m0s". Config errors are
 // [*ConfigError] values that wrap [ErrInvalidConfig].
 //

@@ -112,13 +112,13 @@ func secondsToDuration(n int64, text string) (Duration, error) {
 	return Duration(time.Duration(n) * time.Second), nil
 }
 
-func invalidDuration(text, why string) error {
-	if why != "" {
-		why += ", "
+func invalidDuration(text, problem string) error {
+	if problem != "" {
+		problem += ", "
 	}
 	return &ConfigError{
 		Field: "tolerance",
 		Message: fmt.Sprintf("invalid duration %q: %suse a Go duration such as \"5m\" "+
-			"or a whole number of seconds such as 300", text, why),
+			"or a whole number of seconds such as 300", text, problem),
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/tether-go/tether/verify"
 )
 
-// A listener verifies the raw body before it parses anything, and answers
-// 401 when Verify returns an error.
+// A listener verifies the raw body before it parses anything, and
+// responds with 401 when Verify returns an error.
 func ExampleNew() {
 	v, err := verify.New(verify.Config{
 		Type:   "github",
@@ -101,7 +101,7 @@ tolerance: 2m
 	// hmac [redacted] 2m0s
 }
 
-// New names the field at fault and says how to fix it.
+// The errors from New name the field at fault and how to fix it.
 func ExampleNew_invalidConfig() {
 	_, err := verify.New(verify.Config{Type: "github"}, nil)
 	fmt.Println(err)

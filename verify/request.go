@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -89,27 +90,31 @@ type window struct {
 }
 
 // check returns nil when the Unix time sec lies within the tolerance of
-// now, in either direction. The error says by how much it misses.
+// now, in either direction. The error reports by how much it misses.
+// The comparisons use time.Time, because a Duration between now and a
+// timestamp centuries away saturates, and negating the saturated minimum
+// overflows.
 func (w window) check(t rejecter, header string, sec int64) error {
 	now := w.clock.Now()
 	signed := time.Unix(sec, 0)
-	age := now.Sub(signed)
 	switch {
-	case age > w.tolerance:
+	case signed.Before(now.Add(-w.tolerance)):
+		age := now.Sub(signed)
 		return t.stale(header, "is %s old, outside the %s window by %s",
 			roundSeconds(age), w.tolerance, roundSeconds(age-w.tolerance))
-	case -age > w.tolerance:
+	case signed.After(now.Add(w.tolerance)):
+		ahead := signed.Sub(now)
 		return t.stale(header, "is %s in the future, outside the %s window by %s",
-			roundSeconds(-age), w.tolerance, roundSeconds(-age-w.tolerance))
+			roundSeconds(ahead), w.tolerance, roundSeconds(ahead-w.tolerance))
 	}
 	return nil
 }
 
-// roundSeconds rounds d up to whole seconds, so that a miss of 300ms
-// reads as 1s and not as 0s.
+// roundSeconds rounds a positive d up to whole seconds, so that a miss
+// of 300ms reads as 1s and not as 0s.
 func roundSeconds(d time.Duration) time.Duration {
 	rounded := d.Truncate(time.Second)
-	if rounded < d {
+	if rounded < d && rounded <= math.MaxInt64-time.Second {
 		rounded += time.Second
 	}
 	return rounded

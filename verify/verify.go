@@ -35,7 +35,8 @@ type Options struct {
 func (o *Options) clock() clock.Clock { return clock.Or(o.Clock) }
 
 // ErrUnverified is wrapped by every rejection that a [Verifier] built by
-// [New] returns, so a caller can answer 401 with a single errors.Is check.
+// [New] returns, so a caller can respond with 401 after a single
+// errors.Is check.
 var ErrUnverified = errors.New("verify: request not verified")
 
 // Rejection reasons. Each one also matches [ErrUnverified] with errors.Is.
@@ -64,7 +65,7 @@ func (r *reason) Error() string { return "verify: " + r.text }
 func (r *reason) Is(target error) bool { return target == ErrUnverified }
 
 // Error is the rejection returned by a [Verifier] built by [New]. Its
-// message says why the request was rejected, but it never contains a
+// message gives the reason for the rejection, but it never contains a
 // secret or the signature that the verifier computed.
 type Error struct {
 	// Type is the scheme that rejected the request, such as "github".
