@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 )
 
-// requestError is a client mistake, answered with status and a message
-// that never contains request data.
+// requestError is a client mistake. The reply carries status and a
+// message that never contains request data.
 type requestError struct {
 	status int
 	msg    string
@@ -239,7 +239,7 @@ func decodeMultipart(data []byte, boundary string) (body, *requestError) {
 	}
 	reader := multipart.NewReader(bytes.NewReader(data), boundary)
 	values := url.Values{}
-	files := map[string]any{}
+	fileFields := map[string]any{}
 	for {
 		part, err := reader.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -255,7 +255,7 @@ func decodeMultipart(data []byte, boundary string) (body, *requestError) {
 		name := part.FormName()
 		if part.FileName() != "" {
 			// NOTE: file contents are not exposed; only their metadata.
-			files[name] = map[string]any{
+			fileFields[name] = map[string]any{
 				"filename":     part.FileName(),
 				"content_type": part.Header.Get("Content-Type"),
 				"size":         len(content),
@@ -269,8 +269,8 @@ func decodeMultipart(data []byte, boundary string) (body, *requestError) {
 		return b, rerr
 	}
 	fields := b.value.(map[string]any)
-	for name, meta := range files {
-		if _, taken := fields[name]; !taken {
+	for name, meta := range fileFields {
+		if _, exists := fields[name]; !exists {
 			fields[name] = meta
 		}
 	}

@@ -76,7 +76,7 @@ func (l *CallbackListener) StartOn(ln net.Listener) error { return l.core.startO
 // Addr returns the address the server is bound to, or nil before Start.
 func (l *CallbackListener) Addr() net.Addr { return l.core.addr() }
 
-// Shutdown stops accepting connections, answers 503 to requests that
+// Shutdown stops accepting connections, replies 503 to requests that
 // still arrive on open connections, and waits for in-flight requests to
 // finish or ctx to end. It also works for a mounted listener without its
 // own server. Later calls return ErrClosed.
@@ -107,12 +107,14 @@ func newCallbackEndpoint(c *core, field, basePath string, cb Callback, w waiter.
 	if err != nil {
 		return nil, "", err
 	}
+
 	ep := &callbackEndpoint{waiter: w, successWhen: cb.SuccessWhen, failWhen: cb.FailWhen}
 	responses := append(slices.Clone(cb.Responses), p.responses...)
 	fullPath := path.Join("/", basePath, cb.Path)
 	if err := ep.init(c, field, fullPath, cb.Bulk, cb.Item, cb.Verify, responses, cb.Reply); err != nil {
 		return nil, "", err
 	}
+
 	whole := "${body}"
 	if cb.Bulk {
 		whole = "${item}"

@@ -74,8 +74,9 @@ type Options struct {
 	// and debug records of each request. Nil discards everything.
 	Logger *slog.Logger
 	// Sources resolves the sources that do not come from the request,
-	// such as "env" and "gateway:8090". The listener looks up "body",
-	// "query", "header" and "item" itself and asks Sources for the rest.
+	// such as "env" and "gateway:8090". The listener resolves "body",
+	// "query", "header" and "item" itself and passes other names to
+	// Sources.
 	Sources expr.Resolver
 	// Clock measures idempotency windows. Nil means the wall clock.
 	Clock clock.Clock
@@ -110,7 +111,7 @@ type Limits struct {
 }
 
 // Response is a reply sent instead of processing a request: when its
-// condition holds, the listener answers at once and starts or resumes
+// condition holds, the listener replies at once and starts or resumes
 // nothing. Provider handshakes such as Slack's URL verification are
 // written this way.
 type Response struct {

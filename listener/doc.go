@@ -2,7 +2,7 @@
 // http-callback listener ([CallbackListener]) turns an asynchronous API's
 // callback into a [waiter.Outcome] for the workflow that waits on it; the
 // http-trigger listener ([TriggerListener]) starts a workflow run for each
-// webhook and answers at once with the run's id.
+// webhook and replies at once with the run's id.
 //
 // # Mounting or serving
 //

@@ -174,10 +174,11 @@ func (q *request) rawBody() ([]byte, bool) {
 	return q.raw, q.raw != nil
 }
 
-// evalFailed answers a template that failed on this request's data.
-func (e *endpointBase) evalFailed(w http.ResponseWriter, what string, err error) {
-	e.core.logger.Debug("listener: template evaluation failed", "endpoint", e.field, "template", what, "error", err)
-	writeError(w, http.StatusBadRequest, fmt.Sprintf("evaluate %s: %s", what, evalReason(err)))
+// evalFailed replies 400 for a template that failed on this request's
+// data.
+func (e *endpointBase) evalFailed(w http.ResponseWriter, template string, err error) {
+	e.core.logger.Debug("listener: template evaluation failed", "endpoint", e.field, "template", template, "error", err)
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("evaluate %s: %s", template, evalReason(err)))
 }
 
 // evalReason describes an evaluation error without the values involved,

@@ -85,8 +85,8 @@ func ExampleNewCallback() {
 	// https://example.com/1.png <nil>
 }
 
-// Slack's URL verification is answered by the slack-events preset
-// without starting a run.
+// The slack-events preset replies to Slack's URL verification without
+// starting a run.
 func ExampleTrigger_preset() {
 	starter := listener.StarterFunc(func(ctx context.Context, workflowID string, input any) (listener.RunInfo, error) {
 		return listener.RunInfo{ID: "run-1", Status: "pending"}, nil

@@ -84,7 +84,7 @@ func (s *idempotencyStore) complete(e *idempotencyEntry, rp *reply) {
 	close(e.done)
 }
 
-// abandon forgets e's key, so that a retry starts afresh.
+// abandon removes e's key, so that a retry starts afresh.
 func (s *idempotencyStore) abandon(e *idempotencyEntry) {
 	s.mu.Lock()
 	if s.entries[e.key] == e {

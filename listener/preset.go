@@ -10,13 +10,13 @@ import (
 // The endpoint's own Responses are checked before the preset's, and its
 // own IdempotencyKey and Reply take precedence.
 const (
-	// PresetSlackEvents answers Slack's URL verification request
+	// PresetSlackEvents replies to Slack's URL verification request
 	// ({"type":"url_verification","challenge":...}) by echoing the
 	// challenge. On triggers it uses the event id
 	// (${body.event_id}) as the idempotency key, so Slack's retries
 	// (marked by X-Slack-Retry-Num) start nothing twice.
 	PresetSlackEvents = "slack-events"
-	// PresetDiscordInteractions answers Discord's PING ({"type":1}) with
+	// PresetDiscordInteractions replies to Discord's PING ({"type":1}) with
 	// {"type":1}. On triggers it uses the interaction id (${body.id}) as
 	// the idempotency key and replies {"type":5}, the deferred response
 	// that Discord requires within 3 seconds.

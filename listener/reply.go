@@ -13,8 +13,8 @@ import (
 	"github.com/tether-go/tether/expr"
 )
 
-// reply is a finished HTTP reply. Trigger endpoints keep it to answer
-// repeated idempotency keys.
+// reply is a finished HTTP reply. Trigger endpoints keep it to send
+// again for a repeated idempotency key.
 type reply struct {
 	status      int
 	contentType string
@@ -250,8 +250,13 @@ func (cr *compiledReply) render(q *request, def *reply, defValue any) (*reply, e
 			out.contentType = "text/plain; charset=utf-8"
 			out.body = []byte(v)
 		default:
-			encoded := jsonReply(out.status, v)
-			out.contentType, out.body = encoded.contentType, encoded.body
+			// Marshal fails only for values JSON cannot hold, such as an
+			// infinite number computed from the request's data.
+			data, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("encode reply body: %w", err)
+			}
+			out.contentType, out.body = "application/json", append(data, '\n')
 		}
 	}
 	for name, t := range cr.headers {

@@ -27,7 +27,7 @@ type Listener interface {
 	Start(ctx context.Context) error
 	// Addr returns the bound address, or nil before Start.
 	Addr() net.Addr
-	// Shutdown stops accepting connections, answers 503 to new requests
+	// Shutdown stops accepting connections, replies 503 to new requests
 	// and waits until in-flight requests finish or ctx ends.
 	Shutdown(ctx context.Context) error
 	// Close stops the server at once, closing open connections.
@@ -332,6 +332,7 @@ func (c *core) startOn(ln net.Listener, h http.Handler) error {
 	if c.started {
 		return ErrStarted
 	}
+
 	c.started = true
 	ln = &onceCloseListener{Listener: ln}
 	c.ln = ln
@@ -344,6 +345,7 @@ func (c *core) startOn(ln net.Listener, h http.Handler) error {
 		MaxHeaderBytes:    c.limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(c.logger.Handler(), slog.LevelDebug),
 	}
+
 	c.served = make(chan struct{})
 	srv, served := c.srv, c.served
 	go func() {

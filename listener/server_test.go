@@ -124,10 +124,10 @@ func TestStartBindsConfiguredPort(t *testing.T) {
 }
 
 func TestStartPortInUse(t *testing.T) {
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	occupied, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer taken.Close()
-	port := taken.Addr().(*net.TCPAddr).Port
+	defer occupied.Close()
+	port := occupied.Addr().(*net.TCPAddr).Port
 	l, err := NewTrigger(TriggerConfig{Host: "127.0.0.1", Port: port, Triggers: []Trigger{{Path: "/t", Workflow: "wf"}}}, &recordingStarter{}, nil)
 	require.NoError(t, err)
 	err = l.Start(context.Background())

@@ -19,8 +19,8 @@ import (
 const MinIdempotencyWindow = 10 * time.Minute
 
 // TriggerListener is an http-trigger listener: each request starts one
-// workflow run, or one per item in bulk mode, and is answered at once
-// with the run ids. All methods are safe for concurrent use.
+// workflow run, or one per item in bulk mode, and gets a reply with
+// the run ids at once. All methods are safe for concurrent use.
 type TriggerListener struct {
 	core *core
 }
@@ -80,7 +80,7 @@ func (l *TriggerListener) StartOn(ln net.Listener) error { return l.core.startOn
 // Addr returns the address the server is bound to, or nil before Start.
 func (l *TriggerListener) Addr() net.Addr { return l.core.addr() }
 
-// Shutdown stops accepting connections, answers 503 to requests that
+// Shutdown stops accepting connections, replies 503 to requests that
 // still arrive on open connections, and waits for in-flight requests to
 // finish or ctx to end. It also works for a mounted listener without its
 // own server. Later calls return ErrClosed.
@@ -175,6 +175,7 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		return
 	}
+
 	if ep.idemKey == nil {
 		ep.start(w, r, q)
 		return
@@ -188,6 +189,7 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		ep.start(w, r, q)
 		return
 	}
+
 	entry, first, replay := ep.idem.begin(r.Context(), key)
 	if replay != nil {
 		ep.core.logger.Debug("listener: repeated idempotency key; nothing started", "endpoint", ep.field, "key", key)
@@ -199,6 +201,7 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		ep.core.writeUnavailable(w, "request gave up waiting for an earlier delivery with the same idempotency key")
 		return
 	}
+
 	var sent *reply
 	defer func() {
 		if sent != nil && sent.status < 300 {

@@ -332,3 +332,20 @@ func TestVerifierRejects(t *testing.T) {
 	assert.JSONEq(t, `{"challenge":"c"}`, rec.Body.String())
 	assert.Empty(t, starter.started())
 }
+
+func TestReplyUnencodableNot500(t *testing.T) {
+	starter := &recordingStarter{}
+	l := newTestTrigger(t, Trigger{
+		Path: "/t", Workflow: "wf",
+		Responses: []Response{{When: "${body.ack}", Body: map[string]any{"x": "${body.a * body.b}"}}},
+		Reply:     &Reply{Body: map[string]any{"x": "${body.a * body.b}"}},
+	}, starter)
+
+	rec := postJSON(t, l, "/t", `{"ack":true,"a":1e308,"b":10}`)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	assert.Empty(t, starter.started())
+
+	rec = postJSON(t, l, "/t", `{"ack":false,"a":1e308,"b":10}`)
+	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.JSONEq(t, `{"task_id":"run-1","status":"pending"}`, rec.Body.String(), "the default reply replaces a reply that cannot be encoded")
+}
