@@ -47,8 +47,10 @@ type Config struct {
 	// secret be rotated without rejecting requests signed with the old
 	// one.
 	Secrets []Secret `yaml:"secrets,omitempty" json:"secrets,omitempty"`
-	// PublicKey is the hex-encoded Ed25519 public key of a discord
-	// application (64 hex digits). It is not secret.
+	// PublicKey is an Ed25519 public key, which is not secret. For
+	// discord it is the application's key as 64 hex digits. For
+	// standard-webhooks it is "whpk_" and the base64 key, and it checks
+	// v1a signatures in place of or beside the secrets.
 	PublicKey string `yaml:"public_key,omitempty" json:"public_key,omitempty"`
 	// Tolerance is how far a signed timestamp may lie from the current
 	// time, in either direction. Zero means DefaultTolerance. It applies

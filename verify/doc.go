@@ -35,10 +35,11 @@
 //   - slack: X-Slack-Signature is "v0=" and the hex HMAC-SHA256 of
 //     "v0:" + time + ":" + body, with the time in
 //     X-Slack-Request-Timestamp.
-//   - standard-webhooks: webhook-signature holds "v1,<base64>" entries
-//     separated by spaces. Each is the HMAC-SHA256 of
-//     id + "." + time + "." + body, with the id in webhook-id and the
-//     time in webhook-timestamp.
+//   - standard-webhooks: webhook-signature holds entries separated by
+//     spaces, over id + "." + time + "." + body, with the id in
+//     webhook-id and the time in webhook-timestamp. A "v1,<base64>"
+//     entry is an HMAC-SHA256 under a secret, and a "v1a,<base64>"
+//     entry an Ed25519 signature checked with public_key.
 //   - discord: X-Signature-Ed25519 is the hex Ed25519 signature of
 //     time + body, with the time in X-Signature-Timestamp.
 //   - hmac: a configurable header holds an optional prefix and the hex or
@@ -46,8 +47,8 @@
 //
 // Timestamps are Unix times in whole seconds. Every header is read once:
 // a required header that is absent, empty or sent twice rejects the
-// request. Items that a scheme does not know, such as Stripe's v0 or
-// Standard Webhooks' v1a, are skipped. GitHub's older SHA-1 header,
+// request. Items that a scheme does not know, such as Stripe's v0, are
+// skipped. GitHub's older SHA-1 header,
 // X-Hub-Signature, is not read.
 //
 // # Secrets and rotation
@@ -63,7 +64,9 @@
 // prefix, and the decoded bytes are the key. For the other HMAC types the
 // secret's bytes are the key as written, including Stripe's "whsec_"
 // prefix. A discord block has no secret but public_key, the application's
-// Ed25519 public key as 64 hex digits.
+// Ed25519 public key as 64 hex digits. A standard-webhooks block may set
+// public_key to "whpk_" and the base64 key, in place of or beside its
+// secrets.
 //
 // A [Secret] prints as "[redacted]" with fmt, slog, JSON and YAML, so a
 // Config can be logged whole. Error messages never contain a secret or
@@ -111,6 +114,12 @@
 // gives the reason, as in "verify slack: timestamp in header X-Slack-Request-Timestamp
 // is 7m0s old, outside the 5m0s window by 2m0s". Config errors are
 // [*ConfigError] values that wrap [ErrInvalidConfig].
+//
+// # Testing
+//
+// Package verifytest sets the headers that each provider would send, so
+// that tests of a listener can build requests that pass and then alter
+// them.
 //
 // # Concurrency
 //

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"net/http"
 	"testing"
@@ -44,9 +45,14 @@ func FuzzParseStandardSignatures(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, signature := range signatures {
+		for _, signature := range signatures.symmetric {
 			if len(signature) != sha256.Size {
-				t.Errorf("signature of %d bytes from %q", len(signature), value)
+				t.Errorf("v1 signature of %d bytes from %q", len(signature), value)
+			}
+		}
+		for _, signature := range signatures.asymmetric {
+			if len(signature) != ed25519.SignatureSize {
+				t.Errorf("v1a signature of %d bytes from %q", len(signature), value)
 			}
 		}
 	})

@@ -1,45 +1,68 @@
 package verify
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 )
 
-// Standard Webhooks signs id + "." + timestamp + "." + body with
-// HMAC-SHA256 and sends "v1," and the base64 digest. Several signatures,
-// separated by spaces, may share one header while a secret is rotated.
+// Standard Webhooks signs id + "." + timestamp + "." + body. A "v1,"
+// entry carries the base64 HMAC-SHA256 of it under a shared secret, and
+// a "v1a," entry the base64 Ed25519 signature under the sender's private
+// key. Several entries, separated by spaces, may share one header while
+// a secret is rotated.
 const (
 	headerWebhookID        = "Webhook-Id"
 	headerWebhookTimestamp = "Webhook-Timestamp"
 	headerWebhookSignature = "Webhook-Signature"
 )
 
-// standardSecretPrefix marks a Standard Webhooks secret. The base64 key
-// follows it.
-const standardSecretPrefix = "whsec_"
+// Prefixes of Standard Webhooks keys. The base64 key follows each.
+const (
+	standardSecretPrefix    = "whsec_"
+	standardPublicKeyPrefix = "whpk_"
+)
 
 // standardVerifier checks requests signed as Standard Webhooks describes.
 type standardVerifier struct {
-	keys   [][]byte
-	window window
+	keys      [][]byte
+	publicKey ed25519.PublicKey // nil when only shared secrets are set
+	window    window
 }
 
 func (c *checker) newStandardWebhooks(opts *Options) Verifier {
-	c.unused(withHMACFields("public_key")...)
-	var keys [][]byte
+	c.unused(hmacOnlyFields...)
+	v := &standardVerifier{window: c.window(opts)}
+
+	if c.cfg.PublicKey != "" {
+		key, err := decodeStandardPublicKey(c.cfg.PublicKey)
+		if err != nil {
+			c.fail("public_key", "%v", err)
+		}
+		v.publicKey = key
+	}
+	hasSecrets := c.cfg.Secret != "" || len(c.cfg.Secrets) > 0
+	if !hasSecrets {
+		if c.cfg.PublicKey == "" {
+			c.fail("secret", "required for type standard-webhooks; set secret to the "+
+				"\"whsec_\" key or public_key to the \"whpk_\" key")
+		}
+		return v
+	}
 	for _, secret := range c.secrets() {
 		key, err := decodeStandardSecret(secret.value)
 		if err != nil {
 			c.fail(secret.field, "%v", err)
 			continue
 		}
-		keys = append(keys, key)
+		v.keys = append(v.keys, key)
 	}
-	return &standardVerifier{keys: keys, window: c.window(opts)}
+	return v
 }
 
 // decodeStandardSecret strips the optional "whsec_" prefix and decodes
@@ -57,8 +80,19 @@ func decodeStandardSecret(secret string) ([]byte, error) {
 	return key, nil
 }
 
+// decodeStandardPublicKey strips the optional "whpk_" prefix and decodes
+// the base64 Ed25519 public key that follows.
+func decodeStandardPublicKey(text string) (ed25519.PublicKey, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(text, standardPublicKeyPrefix))
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("expected \"whpk_\" followed by the base64 of a %d-byte "+
+			"Ed25519 public key", ed25519.PublicKeySize)
+	}
+	return key, nil
+}
+
 // Verify checks the three webhook-* headers, the timestamp window, and
-// then every v1 signature.
+// then every v1 and v1a signature.
 func (v *standardVerifier) Verify(r *http.Request, body []byte) error {
 	const t rejecter = TypeStandardWebhooks
 	id, err := t.header(r.Header, headerWebhookID)
@@ -84,34 +118,60 @@ func (v *standardVerifier) Verify(r *http.Request, body []byte) error {
 	if err := v.window.check(t, headerWebhookTimestamp, seconds); err != nil {
 		return err
 	}
-	prefix := id + "." + strconv.FormatInt(seconds, 10) + "."
-	if !macMatches(sha256.New, v.keys, signatures, []byte(prefix), body) {
-		return t.mismatch(headerWebhookSignature)
+
+	prefix := []byte(id + "." + strconv.FormatInt(seconds, 10) + ".")
+	if macMatches(sha256.New, v.keys, signatures.symmetric, prefix, body) {
+		return nil
 	}
-	return nil
+	if v.publicKey != nil && len(signatures.asymmetric) > 0 {
+		message := make([]byte, 0, len(prefix)+len(body))
+		message = append(append(message, prefix...), body...)
+		for _, signature := range signatures.asymmetric {
+			if ed25519.Verify(v.publicKey, message, signature) {
+				return nil
+			}
+		}
+	}
+	return t.mismatch(headerWebhookSignature)
 }
 
-// parseStandardSignatures returns the decoded v1 signatures of a
-// webhook-signature value such as "v1,K5oZ... v1,3fKx... v1a,...".
-// Entries of other versions are skipped, and so are v1 entries that are
-// not the base64 of a SHA-256 digest. It fails when there is no v1 entry
-// at all.
-func parseStandardSignatures(value string) ([][]byte, error) {
-	var signatures [][]byte
-	v1Entries := 0
+// standardSignatures are the decoded entries of a webhook-signature
+// header.
+type standardSignatures struct {
+	symmetric  [][]byte // v1: HMAC-SHA256 digests
+	asymmetric [][]byte // v1a: Ed25519 signatures
+}
+
+// parseStandardSignatures decodes a webhook-signature value such as
+// "v1,K5oZ... v1,3fKx... v1a,hnO3...". Entries of other versions are
+// skipped, and so are entries whose base64 does not decode to the size
+// that their version needs. It fails when there is no v1 or v1a entry.
+func parseStandardSignatures(value string) (standardSignatures, error) {
+	var signatures standardSignatures
+	known := 0
 	for _, entry := range strings.Fields(value) {
 		version, encoded, ok := strings.Cut(entry, ",")
-		if !ok || version != "v1" {
+		if !ok {
 			continue
 		}
-		v1Entries++
+		var size int
+		var list *[][]byte
+		switch version {
+		case "v1":
+			size, list = sha256.Size, &signatures.symmetric
+		case "v1a":
+			size, list = ed25519.SignatureSize, &signatures.asymmetric
+		default:
+			continue
+		}
+		known++
 		signature, err := base64.StdEncoding.DecodeString(encoded)
-		if err == nil && len(signature) == sha256.Size {
-			signatures = append(signatures, signature)
+		if err == nil && len(signature) == size {
+			*list = append(*list, signature)
 		}
 	}
-	if v1Entries == 0 {
-		return nil, errors.New("no \"v1,\" signature")
+	if known == 0 {
+		return standardSignatures{}, errors.New("no \"v1,\" or \"v1a,\" signature")
 	}
 	return signatures, nil
 }

@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether/verify"
 )
@@ -28,7 +30,8 @@ func TestStandardWebhooksCases(t *testing.T) {
 	}
 	stale := now.Add(-10 * time.Minute)
 	future := now.Add(10 * time.Minute)
-	otherVersion := "v1a," + base64.StdEncoding.EncodeToString(make([]byte, 64))
+	otherVersion := "v2," + base64.StdEncoding.EncodeToString(make([]byte, 32))
+	unverifiable := "v1a," + base64.StdEncoding.EncodeToString(make([]byte, 64))
 
 	runCases(t, v, []string{secret}, []verifyCase{
 		{"valid", request(valid, now), body, nil},
@@ -40,6 +43,7 @@ func TestStandardWebhooksCases(t *testing.T) {
 		{"stale timestamp", request(signStandard(secret, id, stale, body), stale), body, verify.ErrStale},
 		{"future timestamp", request(signStandard(secret, id, future, body), future), body, verify.ErrStale},
 		{"only other versions", request(otherVersion, now), body, verify.ErrMalformedHeader},
+		{"v1a without public key", request(unverifiable, now), body, verify.ErrMismatch},
 		{"no comma", request("v1"+valid[3:], now), body, verify.ErrMalformedHeader},
 		{"bad base64", request("v1,!!!!", now), body, verify.ErrMismatch},
 		{"timestamp not a number", headers(idName, id, tsName, "now", sigName, valid), body, verify.ErrMalformedHeader},
@@ -69,4 +73,50 @@ func TestStandardWebhooksReferenceVector(t *testing.T) {
 
 	assert.NoError(t, v.Verify(r, []byte(`{"test": 2432232314}`)))
 	assert.ErrorIs(t, v.Verify(r, []byte(`{"test":2432232314}`)), verify.ErrMismatch)
+}
+
+func TestStandardWebhooksAsymmetric(t *testing.T) {
+	key := testKey(2)
+	publicKey := "whpk_" + base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("standard-key-mixed-0123456789ab"))
+	onlyKey := mustNew(t, verify.Config{Type: "standard-webhooks", PublicKey: publicKey}, options())
+	mixed := mustNew(t, verify.Config{
+		Type: "standard-webhooks", PublicKey: publicKey, Secret: verify.Secret(secret),
+	}, options())
+	const id = "msg_asym"
+	sign := func(signer ed25519.PrivateKey, at time.Time, payload string) string {
+		message := id + "." + unix(at) + "." + payload
+		return "v1a," + base64.StdEncoding.EncodeToString(ed25519.Sign(signer, []byte(message)))
+	}
+	request := func(signature string, at time.Time) http.Header {
+		return headers("webhook-id", id, "webhook-timestamp", unix(at), "webhook-signature", signature)
+	}
+	valid := sign(key, now, body)
+	stale := now.Add(-time.Hour)
+
+	runCases(t, onlyKey, nil, []verifyCase{
+		{"v1a valid", request(valid, now), body, nil},
+		{"v1a beside v1", request(signStandard(secret, id, now, body)+" "+valid, now), body, nil},
+		{"v1a tampered body", request(valid, now), reencodedBody, verify.ErrMismatch},
+		{"v1a other key", request(sign(testKey(3), now, body), now), body, verify.ErrMismatch},
+		{"v1a stale", request(sign(key, stale, body), stale), body, verify.ErrStale},
+		{"v1 only without secret", request(signStandard(secret, id, now, body), now), body, verify.ErrMismatch},
+		{"v1a short", request("v1a,AAAA", now), body, verify.ErrMismatch},
+	})
+	runCases(t, mixed, []string{secret}, []verifyCase{
+		{"mixed v1a", request(valid, now), body, nil},
+		{"mixed v1", request(signStandard(secret, id, now, body), now), body, nil},
+	})
+}
+
+func TestStandardWebhooksPublicKeyConfig(t *testing.T) {
+	_, err := verify.New(verify.Config{Type: "standard-webhooks", PublicKey: "whpk_AAAA"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(),
+		`verify.public_key: expected "whpk_" followed by the base64 of a 32-byte Ed25519 public key`)
+
+	_, err = verify.New(verify.Config{Type: "standard-webhooks"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `verify.secret: required for type standard-webhooks; `+
+		`set secret to the "whsec_" key or public_key to the "whpk_" key`)
 }
