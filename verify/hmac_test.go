@@ -22,10 +22,12 @@ func TestHMACDefaults(t *testing.T) {
 
 	runCases(t, v, []string{secret, oldSecret}, []verifyCase{
 		{"valid", headers(name, valid), body, nil},
-		{"rotated old secret", headers(name, hex.EncodeToString(hmacSHA256([]byte(oldSecret), body))), body, nil},
+		{"rotated old secret",
+			headers(name, hex.EncodeToString(hmacSHA256([]byte(oldSecret), body))), body, nil},
 		{"tampered body", headers(name, valid), body + "x", verify.ErrMismatch},
 		{"re-encoded body", headers(name, valid), reencodedBody, verify.ErrMismatch},
-		{"base64 instead of hex", headers(name, base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body))), body, verify.ErrMalformedHeader},
+		{"base64 instead of hex",
+			headers(name, base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body))), body, verify.ErrMalformedHeader},
 		{"missing header", headers(), body, verify.ErrMissingHeader},
 	})
 }
@@ -57,16 +59,25 @@ func TestHMACTemplate(t *testing.T) {
 
 	runCases(t, v, []string{secret}, []verifyCase{
 		{"valid", headers("X-Sig", sign(now, body), "X-Timestamp", unix(now)), body, nil},
-		{"valid unpadded", headers("X-Sig", unpadded(sign(now, body)), "X-Timestamp", unix(now)), body, nil},
-		{"tampered body", headers("X-Sig", sign(now, body), "X-Timestamp", unix(now)), body[:10], verify.ErrMismatch},
-		{"re-encoded body", headers("X-Sig", sign(now, body), "X-Timestamp", unix(now)), reencodedBody, verify.ErrMismatch},
-		{"timestamp changed", headers("X-Sig", sign(now, body), "X-Timestamp", unix(now.Add(time.Second))), body, verify.ErrMismatch},
-		{"stale timestamp", headers("X-Sig", sign(stale, body), "X-Timestamp", unix(stale)), body, verify.ErrStale},
-		{"future timestamp", headers("X-Sig", sign(future, body), "X-Timestamp", unix(future)), body, verify.ErrStale},
+		{"valid unpadded",
+			headers("X-Sig", unpadded(sign(now, body)), "X-Timestamp", unix(now)), body, nil},
+		{"tampered body",
+			headers("X-Sig", sign(now, body), "X-Timestamp", unix(now)), body[:10], verify.ErrMismatch},
+		{"re-encoded body",
+			headers("X-Sig", sign(now, body), "X-Timestamp", unix(now)), reencodedBody, verify.ErrMismatch},
+		{"timestamp changed",
+			headers("X-Sig", sign(now, body), "X-Timestamp", unix(now.Add(time.Second))), body, verify.ErrMismatch},
+		{"stale timestamp",
+			headers("X-Sig", sign(stale, body), "X-Timestamp", unix(stale)), body, verify.ErrStale},
+		{"future timestamp",
+			headers("X-Sig", sign(future, body), "X-Timestamp", unix(future)), body, verify.ErrStale},
 		{"missing timestamp", headers("X-Sig", sign(now, body)), body, verify.ErrMissingHeader},
-		{"missing prefix", headers("X-Sig", sign(now, body)[3:], "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
-		{"bad base64", headers("X-Sig", "v1=%%%", "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
-		{"sha256 length", headers("X-Sig", "v1="+base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body)), "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
+		{"missing prefix",
+			headers("X-Sig", sign(now, body)[3:], "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
+		{"bad base64",
+			headers("X-Sig", "v1=%%%", "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
+		{"sha256 length",
+			headers("X-Sig", "v1="+base64.StdEncoding.EncodeToString(hmacSHA256([]byte(secret), body)), "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
 	})
 }
 
@@ -83,9 +94,12 @@ func TestHMACSHA1Base64URL(t *testing.T) {
 
 	runCases(t, v, []string{secret}, []verifyCase{
 		{"valid", headers("X-Hook-Signature", valid, "X-Delivery", "d-42"), body, nil},
-		{"other delivery", headers("X-Hook-Signature", valid, "X-Delivery", "d-43"), body, verify.ErrMismatch},
-		{"missing template header", headers("X-Hook-Signature", valid), body, verify.ErrMissingHeader},
-		{"template header twice", headers("X-Hook-Signature", valid, "X-Delivery", "d-42", "X-Delivery", "d-42"), body, verify.ErrMalformedHeader},
+		{"other delivery",
+			headers("X-Hook-Signature", valid, "X-Delivery", "d-43"), body, verify.ErrMismatch},
+		{"missing template header",
+			headers("X-Hook-Signature", valid), body, verify.ErrMissingHeader},
+		{"template header twice",
+			headers("X-Hook-Signature", valid, "X-Delivery", "d-42", "X-Delivery", "d-42"), body, verify.ErrMalformedHeader},
 	})
 }
 

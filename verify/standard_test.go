@@ -35,26 +35,34 @@ func TestStandardWebhooksCases(t *testing.T) {
 
 	runCases(t, v, []string{secret}, []verifyCase{
 		{"valid", request(valid, now), body, nil},
-		{"valid among others", request(otherVersion+" v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= "+valid, now), body, nil},
+		{"valid among others",
+			request(otherVersion+" v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= "+valid, now), body, nil},
 		{"valid with extra spaces", request("  "+valid+"   ", now), body, nil},
 		{"tampered body", request(valid, now), strings.ToUpper(body), verify.ErrMismatch},
 		{"re-encoded body", request(valid, now), reencodedBody, verify.ErrMismatch},
-		{"other id", headers(idName, "msg_other", tsName, unix(now), sigName, valid), body, verify.ErrMismatch},
-		{"stale timestamp", request(signStandard(secret, id, stale, body), stale), body, verify.ErrStale},
-		{"future timestamp", request(signStandard(secret, id, future, body), future), body, verify.ErrStale},
+		{"other id",
+			headers(idName, "msg_other", tsName, unix(now), sigName, valid), body, verify.ErrMismatch},
+		{"stale timestamp",
+			request(signStandard(secret, id, stale, body), stale), body, verify.ErrStale},
+		{"future timestamp",
+			request(signStandard(secret, id, future, body), future), body, verify.ErrStale},
 		{"only other versions", request(otherVersion, now), body, verify.ErrMalformedHeader},
 		{"v1a without public key", request(unverifiable, now), body, verify.ErrMismatch},
 		{"no comma", request("v1"+valid[3:], now), body, verify.ErrMalformedHeader},
 		{"bad base64", request("v1,!!!!", now), body, verify.ErrMismatch},
-		{"timestamp not a number", headers(idName, id, tsName, "now", sigName, valid), body, verify.ErrMalformedHeader},
+		{"timestamp not a number",
+			headers(idName, id, tsName, "now", sigName, valid), body, verify.ErrMalformedHeader},
 		{"missing id", headers(tsName, unix(now), sigName, valid), body, verify.ErrMissingHeader},
 		{"missing timestamp", headers(idName, id, sigName, valid), body, verify.ErrMissingHeader},
-		{"missing signature", headers(idName, id, tsName, unix(now)), body, verify.ErrMissingHeader},
+		{"missing signature",
+			headers(idName, id, tsName, unix(now)), body, verify.ErrMissingHeader},
 	})
 	runCases(t, rotated, []string{secret, oldSecret, unprefixed}, []verifyCase{
 		{"rotated new secret", request(valid, now), body, nil},
-		{"rotated old secret without prefix", request(signStandard(oldSecret, id, now, body), now), body, nil},
-		{"rotated both signatures", request(signStandard(oldSecret, id, now, body)+" "+valid, now), body, nil},
+		{"rotated old secret without prefix",
+			request(signStandard(oldSecret, id, now, body), now), body, nil},
+		{"rotated both signatures",
+			request(signStandard(oldSecret, id, now, body)+" "+valid, now), body, nil},
 	})
 }
 
@@ -100,7 +108,8 @@ func TestStandardWebhooksAsymmetric(t *testing.T) {
 		{"v1a tampered body", request(valid, now), reencodedBody, verify.ErrMismatch},
 		{"v1a other key", request(sign(testKey(3), now, body), now), body, verify.ErrMismatch},
 		{"v1a stale", request(sign(key, stale, body), stale), body, verify.ErrStale},
-		{"v1 only without secret", request(signStandard(secret, id, now, body), now), body, verify.ErrMismatch},
+		{"v1 only without secret",
+			request(signStandard(secret, id, now, body), now), body, verify.ErrMismatch},
 		{"v1a short", request("v1a,AAAA", now), body, verify.ErrMismatch},
 	})
 	runCases(t, mixed, []string{secret}, []verifyCase{
