@@ -73,9 +73,10 @@ type Config struct {
 	// "${header.X-Timestamp}.${body}". The default is "${body}" (hmac
 	// only). See the package documentation for the syntax.
 	SignedContent string `yaml:"signed_content,omitempty" json:"signed_content,omitempty"`
-	// TimestampHeader names a header holding the Unix time in seconds at
-	// which the request was signed. When set, that time must lie within
-	// Tolerance (hmac only).
+	// TimestampHeader names a header containing the Unix time in seconds
+	// at which the request was signed. When set, that time must lie
+	// within Tolerance, and SignedContent must contain the header
+	// (hmac only).
 	TimestampHeader string `yaml:"timestamp_header,omitempty" json:"timestamp_header,omitempty"`
 }
 

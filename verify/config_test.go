@@ -88,6 +88,10 @@ func TestNewRejectsConfig(t *testing.T) {
 		{"hmac tolerance without timestamp header",
 			verify.Config{Type: "hmac", Secret: "s", Header: "X-Sig", Tolerance: verify.Duration(time.Minute)},
 			"verify.tolerance: used only with timestamp_header for type hmac"},
+		{"hmac timestamp header unsigned",
+			verify.Config{Type: "hmac", Secret: "s", Header: "X-Sig", TimestampHeader: "x-ts"},
+			"verify.timestamp_header: X-Ts is not signed; add ${header.X-Ts} to signed_content, " +
+				"or a replayed request could carry a fresh timestamp"},
 		{"hmac public key",
 			verify.Config{Type: "hmac", Secret: "s", Header: "X-Sig", PublicKey: discordPublicKey},
 			"verify.public_key: not used by type hmac; remove it"},
@@ -129,7 +133,10 @@ func TestNewAcceptsEveryType(t *testing.T) {
 		{Type: "discord", PublicKey: discordPublicKey},
 		{Type: "discord", PublicKey: strings.ToUpper(discordPublicKey)},
 		{Type: "hmac", Secret: "s", Header: "X-Sig"},
-		{Type: "hmac", Secret: "s", Header: "X-Sig", TimestampHeader: "X-Ts", Tolerance: verify.Duration(time.Minute)},
+		{
+			Type: "hmac", Secret: "s", Header: "X-Sig", TimestampHeader: "X-Ts",
+			SignedContent: "${header.x-ts}.${body}", Tolerance: verify.Duration(time.Minute),
+		},
 	}
 	for _, cfg := range configs {
 		v, err := verify.New(cfg, nil)

@@ -89,6 +89,17 @@ func validHeaderName(name string) bool {
 	return true
 }
 
+// references reports whether the template contains ${header.NAME} for
+// the canonical header name.
+func (content signedContent) references(header string) bool {
+	for _, part := range content {
+		if part.header == header {
+			return true
+		}
+	}
+	return false
+}
+
 // render returns the parts of the signed message for one request. A
 // referenced header that is missing, empty or repeated rejects the
 // request.

@@ -104,7 +104,8 @@
 // escape for a literal "${". The template must contain ${body}, because
 // a signature that does not cover the body proves nothing about it. With
 // timestamp_header set, that header must hold a Unix time in seconds
-// within tolerance.
+// within tolerance, and signed_content must contain it, because a window
+// on an unsigned timestamp does not stop replays.
 //
 // # Errors
 //

@@ -73,28 +73,8 @@ func (c *checker) newHMAC(opts *Options) Verifier {
 			"set timestamp_header or remove tolerance")
 	}
 
-	algorithm := strings.ToLower(strings.TrimSpace(cfg.Algorithm))
-	if algorithm == "" {
-		algorithm = "sha256"
-	}
-	if newHash, ok := hmacAlgorithms[algorithm]; ok {
-		v.newHash = newHash
-		v.size = newHash().Size()
-	} else {
-		c.fail("algorithm", "unknown algorithm %q; valid algorithms: sha1, sha256, sha384, sha512",
-			cfg.Algorithm)
-	}
-
-	encoding := strings.ToLower(strings.TrimSpace(cfg.Encoding))
-	if encoding == "" {
-		encoding = "hex"
-	}
-	if decode, ok := signatureDecoders[encoding]; ok {
-		v.decode = decode
-	} else {
-		c.fail("encoding", "unknown encoding %q; valid encodings: hex, base64, base64url",
-			cfg.Encoding)
-	}
+	v.newHash, v.size = c.hmacAlgorithm()
+	v.decode = c.signatureDecoder()
 
 	template := cfg.SignedContent
 	if template == "" {
@@ -105,7 +85,40 @@ func (c *checker) newHMAC(opts *Options) Verifier {
 		c.fail("signed_content", "%v", err)
 	}
 	v.content = content
+	if err == nil && v.timestampHeader != "" && !content.references(v.timestampHeader) {
+		c.fail("timestamp_header", "%s is not signed; add ${header.%s} to signed_content, "+
+			"or a replayed request could carry a fresh timestamp", v.timestampHeader, v.timestampHeader)
+	}
 	return v
+}
+
+// hmacAlgorithm returns the hash named by Algorithm and its digest size.
+func (c *checker) hmacAlgorithm() (func() hash.Hash, int) {
+	algorithm := strings.ToLower(strings.TrimSpace(c.cfg.Algorithm))
+	if algorithm == "" {
+		algorithm = "sha256"
+	}
+	newHash, ok := hmacAlgorithms[algorithm]
+	if !ok {
+		c.fail("algorithm", "unknown algorithm %q; valid algorithms: sha1, sha256, sha384, sha512",
+			c.cfg.Algorithm)
+		return nil, 0
+	}
+	return newHash, newHash().Size()
+}
+
+// signatureDecoder returns the decoder named by Encoding.
+func (c *checker) signatureDecoder() func(string) ([]byte, error) {
+	encoding := strings.ToLower(strings.TrimSpace(c.cfg.Encoding))
+	if encoding == "" {
+		encoding = "hex"
+	}
+	decode, ok := signatureDecoders[encoding]
+	if !ok {
+		c.fail("encoding", "unknown encoding %q; valid encodings: hex, base64, base64url",
+			c.cfg.Encoding)
+	}
+	return decode
 }
 
 // headerName checks a header-name field and returns its canonical form.
