@@ -18,22 +18,25 @@ import (
 func FuzzHandler(f *testing.F) {
 	seeds := []struct {
 		method, target, contentType, encoding string
+		headerName, headerValue               string
 		body                                  []byte
 	}{
-		{"POST", "/cb", "application/json", "", []byte(`{"id":"a","status":"done","result":{"x":1}}`)},
-		{"POST", "/bulk", "application/json", "", []byte(`{"items":[{"id":"a"},{"id":2},null,[],"x"]}`)},
-		{"POST", "/t", "application/x-www-form-urlencoded", "", []byte("payload=%7B%22ref%22%3A1%7D&a=b")},
-		{"POST", "/t", "multipart/form-data; boundary=x", "", []byte("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n")},
-		{"POST", "/t", "text/plain", "gzip", []byte{0x1f, 0x8b, 0x08, 0x00}},
-		{"GET", "/t/", "", "", nil},
-		{"POST", "/t", "application/json", "", []byte(`{"type":"url_verification","challenge":"${env.X}"}`)},
-		{"POST", "/t", "application/json; charset", "br", []byte("\xff\xfe")},
-		{"PUT", "/../cb", "application/json", "", []byte(`[[[[[[[[[[`)},
+		{"POST", "/cb", "application/json", "", "", "", []byte(`{"id":"a","status":"done","result":{"x":1}}`)},
+		{"POST", "/bulk", "application/json", "", "", "", []byte(`{"items":[{"id":"a"},{"id":2},null,[],"x"]}`)},
+		{"POST", "/t", "application/x-www-form-urlencoded", "", "", "", []byte("payload=%7B%22ref%22%3A1%7D&a=b")},
+		{"POST", "/t", "multipart/form-data; boundary=x", "", "", "", []byte("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--\r\n")},
+		{"POST", "/t", "text/plain", "gzip", "", "", []byte{0x1f, 0x8b, 0x08, 0x00}},
+		{"GET", "/t/", "", "", "", "", nil},
+		{"POST", "/t", "application/json", "", "", "", []byte(`{"type":"url_verification","challenge":"${env.X}"}`)},
+		{"POST", "/t", "application/json; charset", "br", "", "", []byte("\xff\xfe")},
+		{"PUT", "/../cb", "application/json", "", "", "", []byte(`[[[[[[[[[[`)},
 	}
 	for _, s := range seeds {
-		f.Add(s.method, s.target, s.contentType, s.encoding, s.body)
+		f.Add(s.method, s.target, s.contentType, s.encoding, s.headerName, s.headerValue, s.body)
 	}
-	f.Add("POST", "/t", "application/json", "gzip", gzipBytes(f, []byte(`{"event_id":"e"}`)))
+	f.Add("POST", "/t", "application/json", "gzip", "X-A", "${env.X}", gzipBytes(f, []byte(`{"event_id":"e"}`)))
+	f.Add("POST", "/gh", "application/json", "", "X-GitHub-Event", "ping", []byte(`{}`))
+	f.Add("POST", "/gh", "application/json", "", "X-GitHub-Delivery", "d1", []byte(`{"a":"fail"}`))
 
 	fw := &fakeWaiter{DeliverFunc: func(ctx context.Context, id string, o waiter.Outcome) (waiter.Delivery, error) {
 		if id == "full" {
@@ -65,13 +68,14 @@ func FuzzHandler(f *testing.F) {
 			{Path: "/t", Workflow: "wf", Preset: PresetSlackEvents, Input: map[string]any{"a": "${body.a}", "q": "${query.q}", "h": "${header.X-A}"},
 				Reply: &Reply{Body: map[string]any{"out": "${output}"}}},
 			{Path: "/t", Method: "GET", Workflow: "wf", Bulk: true, Item: "${body}"},
+			{Path: "/gh", Workflow: "wf", Preset: PresetGitHub, Input: "${body.a}"},
 		},
 	}, starter, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 
-	f.Fuzz(func(t *testing.T, method, target, contentType, encoding string, body []byte) {
+	f.Fuzz(func(t *testing.T, method, target, contentType, encoding, headerName, headerValue string, body []byte) {
 		for _, h := range []http.Handler{cb, tr} {
 			r, err := http.NewRequest(method, "http://x"+target, bytes.NewReader(body))
 			if err != nil {
@@ -79,6 +83,7 @@ func FuzzHandler(f *testing.F) {
 			}
 			r.Header.Set("Content-Type", contentType)
 			r.Header.Set("Content-Encoding", encoding)
+			r.Header.Add(headerName, headerValue)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)
 			if w.Code >= 500 && w.Code != http.StatusServiceUnavailable {

@@ -12,6 +12,10 @@ import (
 // idempotencyStore remembers the reply sent for each idempotency key of
 // one trigger endpoint, for a fixed window and up to a maximum number of
 // keys. Its methods are safe for concurrent use.
+//
+// NOTE: memory is bounded by the key count only. A bulk endpoint whose
+// replies list many runs keeps each list whole, so its store can grow
+// to IdempotencyMaxKeys times the largest reply.
 type idempotencyStore struct {
 	window time.Duration
 	max    int
