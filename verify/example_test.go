@@ -75,6 +75,39 @@ func ExampleNew_stripe() {
 	// true
 }
 
+// Type hmac covers senders with their own scheme. Here the sender signs
+// "<X-Timestamp>.<body>" with HMAC-SHA256 and sends "sha256=" and the hex
+// digest in X-Signature.
+func ExampleNew_hmac() {
+	v, err := verify.New(verify.Config{
+		Type:            "hmac",
+		Secret:          "hook-secret",
+		Header:          "X-Signature",
+		Prefix:          "sha256=",
+		SignedContent:   "${header.X-Timestamp}.${body}",
+		TimestampHeader: "X-Timestamp",
+	}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body := []byte(`{"order":42}`)
+	timestamp := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte("hook-secret"))
+	mac.Write([]byte(timestamp + "." + string(body)))
+
+	r := httptest.NewRequest(http.MethodPost, "/hooks/orders", nil)
+	r.Header.Set("X-Timestamp", timestamp)
+	r.Header.Set("X-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	fmt.Println(v.Verify(r, body))
+
+	r.Header.Del("X-Timestamp")
+	fmt.Println(v.Verify(r, body))
+	// Output:
+	// <nil>
+	// verify hmac: missing header X-Timestamp
+}
+
 // A verify: block decodes straight into a Config. Printing or logging the
 // Config never shows the secret.
 func ExampleConfig() {
