@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,4 +85,38 @@ func BenchmarkTriggerIdempotentRepeat(b *testing.B) {
 	})
 	l := newTestTrigger(b, Trigger{Path: "/t", Workflow: "wf", Preset: PresetSlackEvents}, starter)
 	benchServe(b, l, "/t", "application/json", []byte(`{"type":"event_callback","event_id":"Ev1","event":{"text":"hi"}}`))
+}
+
+// BenchmarkTriggerLoopback measures a whole delivery over HTTP/1.1 on
+// loopback: the client's request, the listener's own server, the reply.
+func BenchmarkTriggerLoopback(b *testing.B) {
+	starter := StarterFunc(func(ctx context.Context, wf string, input any) (RunInfo, error) {
+		return RunInfo{ID: "r", Status: "pending"}, nil
+	})
+	l := newTestTrigger(b, Trigger{Path: "/t", Workflow: "wf", Input: map[string]any{"branch": "${body.ref}"}}, starter)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := l.StartOn(ln); err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	url := "http://" + l.Addr().String() + "/t"
+	body := []byte(`{"ref":"refs/heads/main","repository":{"full_name":"octo-org/hello"}}`)
+
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
 }
