@@ -206,7 +206,7 @@ func TestDurationFromYAMLAndJSON(t *testing.T) {
 }
 
 func TestDurationRejectsInvalid(t *testing.T) {
-	for _, text := range []string{`-5`, `"-1m"`, `1.5`, `"soon"`, `true`, `99999999999999`, `[1]`} {
+	for _, text := range []string{`-5`, `"-1m"`, `1.5`, `"soon"`, `true`, `99999999999999`, `[1]`, `18446744073709551615`} {
 		t.Run(text, func(t *testing.T) {
 			var cfg verify.Config
 			err := yaml.Unmarshal([]byte("tolerance: "+text), &cfg)

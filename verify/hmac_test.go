@@ -72,6 +72,8 @@ func TestHMACTemplate(t *testing.T) {
 		{"future timestamp",
 			headers("X-Sig", sign(future, body), "X-Timestamp", unix(future)), body, verify.ErrStale},
 		{"missing timestamp", headers("X-Sig", sign(now, body)), body, verify.ErrMissingHeader},
+		{"timestamp not a number",
+			headers("X-Sig", sign(now, body), "X-Timestamp", "12:00"), body, verify.ErrMalformedHeader},
 		{"missing prefix",
 			headers("X-Sig", sign(now, body)[3:], "X-Timestamp", unix(now)), body, verify.ErrMalformedHeader},
 		{"bad base64",
