@@ -49,6 +49,7 @@ func (p *Project) buildGateways(ps *problems) {
 		cfg, err := gateway.ParseConfig(expanded.(map[string]any))
 		if err != nil {
 			ps.add(path, "%v", err)
+			p.gatewayFailed = true
 			continue
 		}
 		// The gateway logs "gateway <driver>: <public URL> -> <port>"
@@ -56,6 +57,7 @@ func (p *Project) buildGateways(ps *problems) {
 		g, err := gateway.New(cfg, &gateway.Options{Logger: p.log, Registry: p.opts.Drivers})
 		if err != nil {
 			ps.add(path, "%v", err)
+			p.gatewayFailed = true
 			continue
 		}
 		for _, port := range g.Ports() {
@@ -189,17 +191,17 @@ func (p *Project) httpClient(path string, c Component) (*workflow.HTTPClient, er
 		Params:   c.Params,
 		Body:     c.Body,
 		Output:   c.Output,
-		Timeout:  timeDuration(c.Timeout),
+		Timeout:  p.dur(path+".timeout", c.Timeout),
 	}
 	if cc := c.Completion; cc != nil {
 		cfg.Completion = &workflow.Completion{
 			Type:        workflow.CompletionType(cc.Type),
-			Timeout:     timeDuration(cc.Timeout),
+			Timeout:     p.dur(path+".completion.timeout", cc.Timeout),
 			WaitFor:     cc.WaitFor,
 			Path:        cc.Path,
 			Endpoint:    cc.Endpoint,
 			Method:      strings.ToUpper(cc.Method),
-			Interval:    timeDuration(cc.Interval),
+			Interval:    p.dur(path+".completion.interval", cc.Interval),
 			Status:      cc.Status,
 			SuccessWhen: cc.SuccessWhen,
 			FailWhen:    cc.FailWhen,
@@ -311,7 +313,7 @@ func (p *Project) jobs(ps *problems, path string, in []Job) ([]workflow.Job, boo
 			job.DependsOn = append(job.DependsOn, dep)
 		}
 		if j.Retry != nil {
-			job.Retry = workflow.Retry{MaxRetryCount: j.Retry.MaxRetryCount, Delay: timeDuration(j.Retry.Delay)}
+			job.Retry = workflow.Retry{MaxRetryCount: j.Retry.MaxRetryCount, Delay: p.dur(jp+".retry.delay", j.Retry.Delay)}
 		}
 		if len(j.OnError) > 0 {
 			rec, good := p.jobs(ps, jp+".on_error", j.OnError)
@@ -369,7 +371,7 @@ func (p *Project) buildListeners(ps *problems) {
 			ps.add(path+".port", "%v", err)
 			continue
 		}
-		limits := listener.Limits{MaxBodyBytes: int64(lc.MaxBodySize), ReadTimeout: timeDuration(lc.ReadTimeout)}
+		limits := listener.Limits{MaxBodyBytes: int64(lc.MaxBodySize), ReadTimeout: p.dur(path+".read_timeout", lc.ReadTimeout)}
 		eps, paths := lc.endpoints()
 		var l listener.Listener
 		switch lc.Type {
@@ -412,7 +414,7 @@ func (p *Project) buildListeners(ps *problems) {
 			ps.add(path, "%s", strings.TrimPrefix(err.Error(), "listener: "))
 			continue
 		}
-		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, l: l})
+		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, port: port, l: l})
 	}
 }
 
@@ -493,7 +495,7 @@ func (p *Project) trigger(path string, ep Endpoint) (listener.Trigger, error) {
 		Item:              ep.Item,
 		Preset:            ep.Preset,
 		IdempotencyKey:    ep.IdempotencyKey,
-		IdempotencyWindow: timeDuration(ep.IdempotencyWindow),
+		IdempotencyWindow: p.dur(path+".idempotency_window", ep.IdempotencyWindow),
 		Responses:         responses(ep.Responses),
 		Reply:             reply(ep.Reply),
 	}
@@ -524,6 +526,9 @@ func reply(r *Reply) *listener.Reply {
 // checkGatewayRefs rejects templates that read ${gateway:PORT...} for a
 // port that no gateway serves.
 func (p *Project) checkGatewayRefs(ps *problems) {
+	if p.gatewayFailed {
+		return // the gateway's own problem is reported; its ports are unknown
+	}
 	check := func(path string, v any) {
 		t, err := expr.CompileValue(v)
 		if err != nil {
@@ -568,7 +573,7 @@ func (p *Project) openState() error {
 	}
 	switch p.cfg.State.Type {
 	case "", "memory":
-		p.waiter = waiter.NewMemory(&waiter.MemoryOptions{Clock: p.opts.Clock, Logger: p.log, Retention: timeDuration(p.cfg.State.Retention)})
+		p.waiter = waiter.NewMemory(&waiter.MemoryOptions{Clock: p.opts.Clock, Logger: p.log, Retention: p.dur("state.retention", p.cfg.State.Retention)})
 		p.ownsWaiter = true
 		return nil
 	}

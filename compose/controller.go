@@ -97,7 +97,11 @@ func (p *Project) buildController(ps *problems) {
 }
 
 func (c *controller) start() error {
-	ln, err := net.Listen("tcp", net.JoinHostPort(c.host, strconv.Itoa(c.port)))
+	addr := net.JoinHostPort(c.host, strconv.Itoa(c.port))
+	if c.p.opts.Ephemeral {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,12 @@ type Options struct {
 	Drivers *driver.Registry
 	// HTTPClient sends the requests of http-client components.
 	HTTPClient *http.Client
+	// Ephemeral binds every listener and the controller to a free port
+	// on 127.0.0.1 instead of their configured host and port, so that
+	// tests can run projects side by side. ${gateway:PORT...} of a local
+	// gateway then reports the address the listener configured with PORT
+	// is bound to.
+	Ephemeral bool
 	// ShutdownGrace bounds how long Shutdown lets running workflows
 	// finish before it cancels them, when its context has no earlier
 	// deadline. Zero means no extra bound.
@@ -82,6 +88,10 @@ type Project struct {
 	listeners []*projectListener
 	gateways  []gateway.Gateway
 	gwByPort  map[int]gateway.Gateway
+	// ps collects problems while New runs.
+	ps *problems
+	// gatewayFailed is set while building when a gateway is invalid.
+	gatewayFailed bool
 
 	controller *controller
 
@@ -93,7 +103,19 @@ type Project struct {
 type projectListener struct {
 	path string
 	kind string
+	port int // configured port
 	l    listener.Listener
+}
+
+// ListenerAddr returns the address that the listener configured with
+// port is bound to, or nil when none is running.
+func (p *Project) ListenerAddr(port int) net.Addr {
+	for _, pl := range p.listeners {
+		if pl.port == port {
+			return pl.l.Addr()
+		}
+	}
+	return nil
 }
 
 // New checks cfg as a whole (references between sections, templates,
@@ -112,9 +134,11 @@ func New(cfg *Config, opts *Options) (*Project, error) {
 	if ps.lines == nil {
 		ps.lines = map[string]int{}
 	}
+	p.ps = ps
 
 	if err := p.openState(); err != nil {
-		return nil, err
+		ps.add("state", "%v", err)
+		return nil, ps.err()
 	}
 	p.engine = workflow.New(&workflow.Options{
 		Waiter:     p.waiter,
@@ -206,7 +230,7 @@ func (p *Project) startAll(ctx context.Context) error {
 		}
 	}
 	for _, pl := range p.listeners {
-		if err := pl.l.Start(ctx); err != nil {
+		if err := p.startListener(ctx, pl); err != nil {
 			return fmt.Errorf("compose: start %s: %w", pl.path, err)
 		}
 	}
@@ -215,6 +239,25 @@ func (p *Project) startAll(ctx context.Context) error {
 			return fmt.Errorf("compose: start controller: %w", err)
 		}
 		p.log.Info("controller started", "address", "http://"+addrString(p.controller.addr())+p.controller.base)
+	}
+	return nil
+}
+
+func (p *Project) startListener(ctx context.Context, pl *projectListener) error {
+	if !p.opts.Ephemeral {
+		return pl.l.Start(ctx)
+	}
+	on, ok := pl.l.(interface{ StartOn(net.Listener) error })
+	if !ok {
+		return fmt.Errorf("listener %T cannot serve on a given socket", pl.l)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	if err := on.StartOn(ln); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	return nil
 }
@@ -355,6 +398,11 @@ func (p *Project) resolve(source string) (expr.Value, bool) {
 	g := p.gwByPort[n]
 	if g == nil {
 		return expr.Value{}, false
+	}
+	if p.opts.Ephemeral && g.Driver() == "local" {
+		if addr := p.ListenerAddr(n); addr != nil {
+			return expr.Of(gateway.Endpoint{PublicURL: "http://" + addr.String(), PublicAddress: addr.String(), Port: n}), true
+		}
 	}
 	ep, err := g.Endpoint(context.Background(), n)
 	if err != nil {

@@ -10,16 +10,31 @@ import (
 )
 
 // Duration is a YAML duration: a number is milliseconds (timeout: 300000),
-// a string is a Go duration ("5m", "1m30s", "250ms").
-type Duration time.Duration
+// a string is a Go duration ("5m", "1m30s", "250ms"), and a ${env.*}
+// template such as "${env.WAIT | 5m}" is expanded by [New].
+type Duration struct {
+	// Value is the duration, when it was written as a number or a
+	// duration string.
+	Value time.Duration
+	// Template is the ${env.*} template it was written as, if any.
+	Template string
+}
 
-// UnmarshalYAML decodes a number of milliseconds or a duration string.
+// Dur returns a Duration of d, for configurations built in Go.
+func Dur(d time.Duration) Duration { return Duration{Value: d} }
+
+// UnmarshalYAML decodes a number of milliseconds, a duration string or a
+// template.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if strings.Contains(n.Value, "${") {
+		*d = Duration{Template: n.Value}
+		return nil
+	}
 	v, err := parseDuration(n.Value)
 	if err != nil {
 		return &fieldError{line: n.Line, msg: err.Error()}
 	}
-	*d = Duration(v)
+	*d = Duration{Value: v}
 	return nil
 }
 
