@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/expr"
 )
 
@@ -283,6 +284,7 @@ func dropControl(r rune) rune {
 // warnBurst per second, and then reports how many it suppressed.
 type warnLimiter struct {
 	logger *slog.Logger
+	clock  clock.Clock
 
 	mu         sync.Mutex // guards window, count and suppressed
 	window     time.Time
@@ -292,12 +294,12 @@ type warnLimiter struct {
 
 const warnBurst = 10
 
-func newWarnLimiter(logger *slog.Logger) *warnLimiter {
-	return &warnLimiter{logger: logger}
+func newWarnLimiter(logger *slog.Logger, c clock.Clock) *warnLimiter {
+	return &warnLimiter{logger: logger, clock: c}
 }
 
 func (l *warnLimiter) log(msg string, args ...any) {
-	now := time.Now()
+	now := l.clock.Now()
 	l.mu.Lock()
 	suppressed := 0
 	if now.Sub(l.window) >= time.Second {

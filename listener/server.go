@@ -94,7 +94,7 @@ func newCore(kind, host string, port, maxConcurrent int, limits Limits, opts *Op
 		address: net.JoinHostPort(host, strconv.Itoa(port)),
 		limits:  limits,
 		logger:  logger,
-		warn:    newWarnLimiter(logger),
+		warn:    newWarnLimiter(logger, clock.Or(opts.Clock)),
 		sources: opts.Sources,
 		clock:   clock.Or(opts.Clock),
 		routes:  make(map[string]*route),

@@ -307,6 +307,34 @@ func TestSlowHeadersTimeOut(t *testing.T) {
 	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
+// TestSlowBodyTimesOut checks that a body that stops arriving gets 408
+// once ReadTimeout has passed, and starts nothing.
+func TestSlowBodyTimesOut(t *testing.T) {
+	starter := &recordingStarter{}
+	cfg := TriggerConfig{
+		Triggers: []Trigger{{Path: "/t", Workflow: "wf"}},
+		Limits:   Limits{ReadTimeout: 200 * time.Millisecond},
+	}
+	l, err := NewTrigger(cfg, starter, nil)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, l.StartOn(ln))
+	defer l.Close()
+
+	conn, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST /t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":")
+	require.NoError(t, err)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+	assert.Empty(t, starter.started())
+}
+
 func TestConfigErrors(t *testing.T) {
 	callbackCases := []struct {
 		name  string
