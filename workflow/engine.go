@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -69,9 +71,10 @@ type Engine struct {
 	workflows  map[string]*compiledWorkflow // by workflow id
 	order      []string                     // workflow ids in the order added
 
-	runsMu  sync.Mutex          // guards live and closing
+	runsMu  sync.Mutex          // guards live, closing and closed
 	live    map[string]*liveRun // runs executing in this engine, by run id
-	closing bool                // set by Shutdown and Close
+	closing bool                // set by Shutdown and Close: Start rejects runs
+	closed  bool                // set by Close
 	running sync.WaitGroup      // one count per live run
 }
 
@@ -389,11 +392,12 @@ func (e *Engine) liveCount() int {
 // second Close returns ErrClosed.
 func (e *Engine) Close() error {
 	e.runsMu.Lock()
-	if e.closing && e.base.Err() != nil {
+	if e.closed {
 		e.runsMu.Unlock()
 		return fmt.Errorf("close workflow engine: %w", ErrClosed)
 	}
 	e.closing = true
+	e.closed = true
 	e.runsMu.Unlock()
 
 	e.stop(cancelledError("engine closed", nil))
@@ -435,30 +439,61 @@ func (lr *liveRun) update(change func(rec *Run)) {
 	defer lr.mu.Unlock()
 	change(lr.rec)
 	lr.rec.UpdatedAt = lr.engine.clock.Now().UTC()
-	lr.saveLocked()
+	_ = lr.saveLocked()
 }
 
-func (lr *liveRun) saveLocked() {
+// saveLocked saves the record and logs a failure, which the run
+// survives: the next save writes the whole record again.
+func (lr *liveRun) saveLocked() error {
 	// The run's own context may be cancelled already, so the record
 	// (including its end state) is saved under a context of its own.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
 	defer cancel()
-	if err := lr.engine.store.Save(ctx, lr.rec); err != nil {
-		lr.engine.log.Error("save run record", "run_id", lr.rec.ID, "workflow", lr.rec.WorkflowID, "error", err)
+	err := lr.engine.store.Save(ctx, lr.rec)
+	if err != nil {
+		lr.engine.log.Error("save run record failed", "run_id", lr.rec.ID, "workflow", lr.rec.WorkflowID, "error", err)
 	}
+	return err
 }
+
+// saveTimeout bounds one Store.Save.
+const saveTimeout = 10 * time.Second
 
 // finish records the end state and wakes the waiters of the run.
 func (lr *liveRun) finish(state State, output any, err error) {
-	lr.update(func(rec *Run) {
-		rec.State = state
-		rec.Output = output
-		if err != nil {
-			rec.Error = err.Error()
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+
+	lr.rec.State = state
+	lr.rec.Output = output
+	if err != nil {
+		lr.rec.Error = err.Error()
+	}
+	lr.rec.UpdatedAt = lr.engine.clock.Now().UTC()
+	if saveErr := lr.saveLocked(); isEncodingError(saveErr) {
+		// An output that cannot be stored would leave the stored run
+		// processing for ever, so the run fails without outputs.
+		state = StateFailed
+		err = fmt.Errorf("save run record: %w", saveErr)
+		lr.rec.State = state
+		lr.rec.Output = nil
+		lr.rec.Error = err.Error()
+		for i := range lr.rec.Jobs {
+			lr.rec.Jobs[i].Output = nil
 		}
-	})
+		_ = lr.saveLocked()
+	}
 	lr.err = err
 	close(lr.done)
+}
+
+// isEncodingError reports whether err comes from encoding/json failing
+// to encode a value.
+func isEncodingError(err error) bool {
+	var unsupportedType *json.UnsupportedTypeError
+	var unsupportedValue *json.UnsupportedValueError
+	var marshaler *json.MarshalerError
+	return errors.As(err, &unsupportedType) || errors.As(err, &unsupportedValue) || errors.As(err, &marshaler)
 }
 
 // runError is the error of a run that is known only by its stored

@@ -674,3 +674,29 @@ func TestRunRecordProgress(t *testing.T) {
 	assert.Equal(t, run.ID, list[0].ID)
 	assert.Equal(t, map[string]any{"n": float64(1)}, list[0].Input, "the memory store keeps JSON")
 }
+
+func TestRunOutputNotJSON(t *testing.T) {
+	e := newTestEngine(t, nil)
+	require.NoError(t, e.AddComponent("chan", Func(func(ctx context.Context, input any) (any, error) {
+		return make(chan int), nil
+	})))
+	require.NoError(t, e.AddWorkflow(&Workflow{ID: "bad", Component: "chan"}))
+
+	run, err := e.Run(context.Background(), "bad", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "save run record: ")
+	assert.Equal(t, StateFailed, run.State)
+
+	stored, err := e.Get(context.Background(), run.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StateFailed, stored.State, "the stored run must reach an end state")
+}
+
+func TestCloseAfterShutdown(t *testing.T) {
+	e := New(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = e.Shutdown(ctx)
+	require.NoError(t, e.Close())
+	assert.ErrorIs(t, e.Close(), ErrClosed)
+}

@@ -47,6 +47,10 @@ func (e *Engine) execute(ctx context.Context, lr *liveRun, w *compiledWorkflow, 
 // met, and returns the workflow's output. The first job that fails
 // cancels the others and fails the run.
 func (e *Engine) executeJobs(ctx context.Context, lr *liveRun, w *compiledWorkflow, rawInput any, log *slog.Logger) (any, error) {
+	if ctx.Err() != nil {
+		// Cancelled before it started.
+		return nil, context.Cause(ctx)
+	}
 	runID := lr.rec.ID
 	runContext := contextFields(runID, w.id, "", lr.rec.CreatedAt)
 	input, err := eval(w.input, newScope(e.sources, runContext).with("input", rawInput), rawInput)
