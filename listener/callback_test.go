@@ -271,3 +271,12 @@ func normalizeNumbers(v any) any {
 	}
 	return v
 }
+
+func TestCallbackMalformedBodyDeliversNothing(t *testing.T) {
+	fw := &fakeWaiter{}
+	l := newTestCallback(t, Callback{Path: "/cb", IdentifyBy: "${query.id}"}, fw)
+	rec := send(t, l, http.MethodPost, "/cb?id=t1", http.Header{"Content-Type": {"application/json; charset=utf-8"}}, []byte(`{"status":`))
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.JSONEq(t, `{"error":"request body is not valid JSON (declared as application/json): syntax error at byte 10"}`, rec.Body.String())
+	assert.Empty(t, fw.deliveries())
+}

@@ -349,3 +349,42 @@ func TestReplyUnencodableNot500(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `{"task_id":"run-1","status":"pending"}`, rec.Body.String(), "the default reply replaces a reply that cannot be encoded")
 }
+
+func TestResponseWhenTruthiness(t *testing.T) {
+	cases := []struct {
+		value string
+		acked bool
+	}{
+		{`null`, false},
+		{`false`, false},
+		{`0`, false},
+		{`""`, false},
+		{`true`, true},
+		{`1`, true},
+		{`"x"`, true},
+		{`{}`, true},
+		{`[]`, true},
+	}
+	for _, tc := range cases {
+		starter := &recordingStarter{}
+		l := newTestTrigger(t, Trigger{Path: "/t", Workflow: "wf", Responses: []Response{{When: "${body.v}", Status: 202}}}, starter)
+		rec := postJSON(t, l, "/t", `{"v":`+tc.value+`}`)
+		if tc.acked {
+			assert.Equal(t, 202, rec.Code, "value %s", tc.value)
+			assert.Empty(t, starter.started(), "value %s", tc.value)
+		} else {
+			assert.Equal(t, http.StatusOK, rec.Code, "value %s", tc.value)
+			assert.Len(t, starter.started(), 1, "value %s", tc.value)
+		}
+	}
+}
+
+func TestTriggerShutdownMounted(t *testing.T) {
+	l := newTestTrigger(t, Trigger{Path: "/t", Workflow: "wf"}, &recordingStarter{})
+	require.NoError(t, l.Shutdown(context.Background()))
+	rec := postJSON(t, l, "/t", `{}`)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Equal(t, "close", rec.Header().Get("Connection"))
+	assert.ErrorIs(t, l.Shutdown(context.Background()), ErrClosed)
+	assert.NoError(t, l.Close())
+}
