@@ -18,8 +18,10 @@ const (
 	PresetSlackEvents = "slack-events"
 	// PresetDiscordInteractions replies to Discord's PING ({"type":1}) with
 	// {"type":1}. On triggers it uses the interaction id (${body.id}) as
-	// the idempotency key and replies {"type":5}, the deferred response
-	// that Discord requires within 3 seconds.
+	// the idempotency key and replies {"type":5}
+	// (DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE), because Discord expects a
+	// reply within 3 seconds. Autocomplete interactions (type 4) need a
+	// type 8 reply instead, which the preset does not send.
 	PresetDiscordInteractions = "discord-interactions"
 	// PresetGitHub acknowledges GitHub's ping event without starting or
 	// resuming anything. On triggers it uses the X-GitHub-Delivery header

@@ -251,7 +251,7 @@ func (cr *compiledReply) render(q *request, def *reply, defValue any) (*reply, e
 			out.contentType = "text/plain; charset=utf-8"
 			out.body = []byte(v)
 		default:
-			// Marshal fails only for values JSON cannot hold, such as an
+			// Marshal fails for values JSON cannot hold, such as an
 			// infinite number computed from the request's data.
 			data, err := json.Marshal(v)
 			if err != nil {
