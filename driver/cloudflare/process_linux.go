@@ -1,0 +1,5 @@
+package cloudflare
+
+import "syscall"
+
+func setParentDeathSignal(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL }
