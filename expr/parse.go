@@ -427,7 +427,11 @@ func (p *parser) parsePath() (operand, error) {
 		}
 		port, err := strconv.Atoi(p.src[digitsStart:p.pos])
 		if err != nil || port < 1 || port > 65535 {
-			return nil, p.syntaxError(digitsStart, "invalid gateway port %q: use a number from 1 to 65535", p.src[digitsStart:p.scanWordEnd()])
+			end := p.pos
+			for end < len(p.src) && isIdentChar(p.src[end]) {
+				end++
+			}
+			return nil, p.syntaxError(digitsStart, "invalid gateway port %q: use a number from 1 to 65535", p.src[digitsStart:end])
 		}
 		source = "gateway:" + strconv.Itoa(port)
 	case !knownSources[name]:

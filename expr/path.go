@@ -128,22 +128,74 @@ func jsonToGo(res gjson.Result) any {
 	case gjson.String:
 		return ownedString(res)
 	case gjson.JSON:
-		if res.IsArray() {
-			list := []any{}
-			res.ForEach(func(_, item gjson.Result) bool {
-				list = append(list, jsonToGo(item))
-				return true
-			})
-			return list
-		}
-		object := map[string]any{}
-		res.ForEach(func(key, item gjson.Result) bool {
-			object[ownedString(key)] = jsonToGo(item)
-			return true
-		})
-		return object
+		return decodeComposite(res)
 	}
 	return nil
+}
+
+// decodeComposite decodes an object or array. encoding/json does it in
+// time linear in the size of the text, while walking the result with
+// gjson rescans each nested value once per level above it, which is
+// quadratic for deeply nested input. Text that encoding/json rejects
+// (malformed, or nested beyond its limit of 10000 levels) is walked with
+// gjson down to maxWalkDepth levels.
+func decodeComposite(res gjson.Result) any {
+	dec := json.NewDecoder(strings.NewReader(res.Raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err == nil {
+		return normalizeDecoded(v)
+	}
+	return walkComposite(res, 0)
+}
+
+// maxWalkDepth bounds the nesting that walkComposite decodes; deeper
+// values become nil.
+const maxWalkDepth = 32
+
+func walkComposite(res gjson.Result, depth int) any {
+	if depth >= maxWalkDepth {
+		return nil
+	}
+	if res.IsArray() {
+		list := []any{}
+		res.ForEach(func(_, item gjson.Result) bool {
+			list = append(list, walkItem(item, depth))
+			return true
+		})
+		return list
+	}
+	object := map[string]any{}
+	res.ForEach(func(key, item gjson.Result) bool {
+		object[ownedString(key)] = walkItem(item, depth)
+		return true
+	})
+	return object
+}
+
+func walkItem(item gjson.Result, depth int) any {
+	if item.Type == gjson.JSON {
+		return walkComposite(item, depth+1)
+	}
+	return jsonToGo(item)
+}
+
+// normalizeDecoded replaces the json.Numbers that encoding/json produced
+// with the number forms of numberFromText, in place.
+func normalizeDecoded(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		return numberFromText(string(x))
+	case map[string]any:
+		for k, item := range x {
+			x[k] = normalizeDecoded(item)
+		}
+	case []any:
+		for i, item := range x {
+			x[i] = normalizeDecoded(item)
+		}
+	}
+	return v
 }
 
 // ownedString returns the string of a gjson result in memory of its own.
