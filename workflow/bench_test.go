@@ -39,7 +39,7 @@ func BenchmarkRunGoComponents(b *testing.B) {
 
 // BenchmarkRunCallback measures one http-client job with callback
 // completion against a loopback server that delivers the outcome before
-// it answers 202: request, wait, resume and the completed record.
+// it returns 202: request, wait, resume and the completed record.
 func BenchmarkRunCallback(b *testing.B) {
 	w := waiter.NewMemory(nil)
 	b.Cleanup(func() { _ = w.Close() })

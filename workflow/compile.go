@@ -107,7 +107,7 @@ func compileWorkflow(w *Workflow, components map[string]Component) (*compiledWor
 	return cw, nil
 }
 
-// compileJob checks and compiles one job; field is the prefix of its
+// compileJob checks and compiles one job. field is the prefix of its
 // error messages, such as `workflow "x": jobs[1]`.
 func compileJob(j *Job, id, field string, components map[string]Component, index map[string]int) (*compiledJob, error) {
 	cj, err := compileStep(j, id, field, components)
@@ -235,8 +235,8 @@ func checkCycles(jobs []*compiledJob, name string, fields []string) error {
 	}
 
 	// Every job that cannot start has a group whose jobs cannot start
-	// either; following such groups must come back to a job already
-	// seen, which closes a cycle.
+	// either. Following such groups from job to job must come back to a
+	// job already seen, and that closes a cycle.
 	seen := make(map[int]int) // job index -> position in path
 	var path []int
 	for i := start; ; {

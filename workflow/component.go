@@ -51,7 +51,9 @@ var _ Component = Func(nil)
 
 // Default values of the http-client component.
 const (
-	// DefaultMethod is the HTTP method of a request without Method.
+	// DefaultMethod is the HTTP method of a request without Method. It is
+	// POST because an http-client component usually sends a JSON body
+	// that starts a task.
 	DefaultMethod = "POST"
 	// DefaultRequestTimeout bounds one HTTP request without Timeout.
 	DefaultRequestTimeout = 60 * time.Second
@@ -126,9 +128,9 @@ type Completion struct {
 
 	// WaitFor is a template for the id the callback will carry, such as
 	// ${context.run_id} or ${response.task_id} (callback only). Empty
-	// means "__callback__", the id an http-callback listener without
-	// identify_by delivers; with a fixed id, only one run at a time can
-	// wait, and a second one fails with waiter.ErrAlreadyWaiting.
+	// means "__callback__", the id that an http-callback listener without
+	// identify_by delivers. With such a fixed id only one run at a time
+	// can wait, and a second one fails with waiter.ErrAlreadyWaiting.
 	//
 	// When WaitFor does not refer to ${response}, the job registers the
 	// id with the waiter before it sends the request, so a callback that
@@ -154,7 +156,8 @@ type Completion struct {
 	Interval time.Duration
 	// Status is a template over the poll's ${response} that gives the
 	// task's status. Without Status, the first poll with a 2xx response
-	// completes the task.
+	// completes the task. A poll response outside 200–299 fails the job
+	// with an *HTTPError.
 	Status string
 	// SuccessWhen lists the status values that complete the task.
 	// Required when Status is set.

@@ -50,9 +50,11 @@
 //	          of the workflow (workflow Output)
 //	response  the first HTTP response, decoded as JSON, or its text
 //	result    the callback's result, or the polling result
-//	context   run_id, workflow_id, job_id, and timestamp: the time the
-//	          job started (the run was created, in workflow templates),
-//	          in RFC 3339 form in UTC with milliseconds
+//	context   run_id, workflow_id, job_id, and timestamp
+//
+// ${context.timestamp} is the time the job started, or the time the run
+// was created in workflow templates. It is RFC 3339 text in UTC with
+// milliseconds, such as "2026-01-02T03:04:05.000Z".
 //
 // Every other source, such as env or gateway:8090, comes from
 // Options.Sources.

@@ -205,7 +205,7 @@ func (e *Engine) workflow(id string) (*compiledWorkflow, error) {
 // Start creates a run of the workflow with the given input and returns
 // at once, with the run pending or already processing. The run executes
 // in the background until it ends, Cancel is called, or the engine shuts
-// down; ctx bounds only the first save of the record.
+// down. ctx bounds only the first save of the record.
 //
 // input must be JSON-serialisable. Start returns an error wrapping
 // ErrUnknownWorkflow for an unknown workflow id and ErrClosed after
@@ -261,9 +261,13 @@ func (e *Engine) start(ctx context.Context, workflowID string, input any) (*live
 
 // Run starts a run like Start and waits for it to end. When ctx ends
 // first, the run is cancelled and Run returns once it has stopped. The
-// returned error is nil for a completed run; for a failed or cancelled
+// returned error is nil for a completed run. For a failed or cancelled
 // run it is the run's error, which wraps the job's error (for example
 // ErrTimeout, an *HTTPError or a *waiter.RemoteError) or ErrCancelled.
+//
+// The returned record contains the values the components returned,
+// while Get and List return the store's copy (JSON-decoded, in
+// MemoryStore).
 func (e *Engine) Run(ctx context.Context, workflowID string, input any) (*Run, error) {
 	lr, err := e.start(ctx, workflowID, input)
 	if err != nil {
@@ -522,8 +526,8 @@ func storedRunError(rec *Run) error {
 	return nil
 }
 
-// cancelledError returns an error that wraps ErrCancelled, says why, and
-// keeps cause, if any, for errors.Is.
+// cancelledError returns an error that wraps ErrCancelled, gives the
+// reason, and keeps cause, if any, for errors.Is.
 func cancelledError(reason string, cause error) error {
 	if cause == nil {
 		return fmt.Errorf("%w: %s", ErrCancelled, reason)

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// jobResult is what a job's goroutine reports to its run's scheduler.
+// jobResult is the result that a job's goroutine sends to its run's
+// scheduler.
 type jobResult struct {
 	index  int
 	output any
@@ -240,8 +241,8 @@ func (e *Engine) callWithRetry(ctx context.Context, step *compiledJob, call Call
 }
 
 // recover tries the recovery jobs of j in order after j failed with
-// failure. The first one that completes gives the output that stands in
-// for the component's output of j.
+// failure. The output of the first one that completes replaces the
+// component's output of j.
 func (e *Engine) recover(ctx context.Context, j *compiledJob, call Call, jobs map[string]any, failure error, result *jobOutcome, log *slog.Logger) (any, error) {
 	err := failure
 	for _, rj := range j.onError {

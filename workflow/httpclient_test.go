@@ -63,7 +63,7 @@ func TestCallbackBeforeResponse(t *testing.T) {
 	t.Cleanup(func() { _ = w.Close() })
 	var delivery waiter.Delivery
 	srv := newAsyncAPI(t, func(rw http.ResponseWriter, r *http.Request, body map[string]any) {
-		// The task completes before the API answers the request.
+		// The task completes before the API responds.
 		id, _ := body["task_id"].(string)
 		delivery, _ = w.Deliver(r.Context(), id, waiter.Outcome{Result: map[string]any{"url": "http://127.0.0.1/a.png"}})
 		writeJSON(rw, http.StatusAccepted, map[string]any{"task_id": id, "status": "queued"})
@@ -509,4 +509,48 @@ func TestRedactURL(t *testing.T) {
 	assert.Equal(t, "https://h/p", redactRawURL("https://user:pw@h/p?key=1#f"))
 	assert.Equal(t, "http://h/a", redactRawURL("http://h/a"))
 	_ = errors.New
+}
+
+func TestOnErrorRetryReusesCallbackID(t *testing.T) {
+	w := waiter.NewMemory(nil)
+	t.Cleanup(func() { _ = w.Close() })
+	var requests atomic.Int64
+	deliveries := make(chan waiter.Delivery, 2)
+	srv := newAsyncAPI(t, func(rw http.ResponseWriter, r *http.Request, body map[string]any) {
+		n := requests.Add(1)
+		id, _ := body["task_id"].(string)
+		writeJSON(rw, http.StatusAccepted, map[string]any{"task_id": id})
+		outcome := waiter.Outcome{Result: "done"}
+		if n == 1 {
+			outcome = waiter.Outcome{Failed: true, Status: "error"}
+		}
+		go func() {
+			d, _ := w.Deliver(context.Background(), id, outcome)
+			deliveries <- d
+		}()
+	})
+	e := newTestEngine(t, &Options{Waiter: w})
+	require.NoError(t, e.AddHTTPClient("async-service", &HTTPClient{
+		Endpoint:   srv.URL,
+		Body:       map[string]any{"task_id": "${context.run_id}"},
+		Completion: &Completion{Type: CompletionCallback, WaitFor: "${context.run_id}"},
+	}))
+	require.NoError(t, e.AddWorkflow(&Workflow{ID: "retry", Jobs: []Job{{
+		ID:        "async-task",
+		Component: "async-service",
+		OnError: []Job{{
+			ID:        "retry",
+			Component: "async-service",
+			Input:     "${input}",
+			Retry:     Retry{MaxRetryCount: 3, Delay: time.Millisecond},
+		}},
+	}}}))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	run, err := e.Run(ctx, "retry", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "done", run.Output)
+	assert.Equal(t, waiter.Delivered, <-deliveries)
+	assert.Equal(t, waiter.Delivered, <-deliveries, "the retry waits for the same id again")
 }

@@ -12,8 +12,8 @@ const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // scope resolves the sources of one template evaluation. The sources the
 // engine defines (input, output, response, result, jobs, context) come
-// from the scope only, so a caller-supplied source cannot shadow them;
-// every other name goes to base.
+// from the scope only, so a caller-supplied source cannot shadow them.
+// Every other name goes to base.
 type scope struct {
 	base   expr.Resolver
 	values map[string]expr.Value

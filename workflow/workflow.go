@@ -74,7 +74,7 @@ type Job struct {
 // any one is enough. A group of a single id is a plain dependency.
 type Dependency []string
 
-// Retry tells how often a failed component call is repeated.
+// Retry is the policy for repeating a failed component call.
 type Retry struct {
 	// MaxRetryCount is the number of calls made after the first one
 	// failed. Zero means no retry; negative values are invalid.
