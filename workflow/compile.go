@@ -81,6 +81,9 @@ func compileWorkflow(w *Workflow, components map[string]Component) (*compiledWor
 		if ids[i] == "" {
 			ids[i] = fmt.Sprintf("job-%d", i)
 		}
+		if scanJobID(ids[i]) != ids[i] {
+			return nil, invalidf(`%s: %s.id: %q is not a valid job id; use letters, digits, "_" and "-" between them`, name, fields[i], ids[i])
+		}
 		if other, ok := index[ids[i]]; ok {
 			return nil, invalidf("%s: %s.id: duplicate job id %q (also %s)", name, fields[i], ids[i], fields[other])
 		}

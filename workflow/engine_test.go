@@ -452,6 +452,11 @@ func TestAddWorkflowErrors(t *testing.T) {
 			want: `workflow "x": jobs[1].id: duplicate job id "a" (also jobs[0])`,
 		},
 		{
+			name: "invalid job id",
+			w:    Workflow{ID: "x", Jobs: []Job{{ID: "my.job", Component: "c"}}},
+			want: `workflow "x": jobs[0].id: "my.job" is not a valid job id; use letters, digits, "_" and "-" between them`,
+		},
+		{
 			name: "unknown job in template",
 			w:    Workflow{ID: "x", Jobs: []Job{{ID: "a", Component: "c", Input: map[string]any{"u": "${jobs.zz.output}"}}}},
 			want: `workflow "x": jobs[0].input: unknown job "zz" in ${jobs.zz...}`,

@@ -37,7 +37,8 @@ type Workflow struct {
 // and renders its output.
 type Job struct {
 	// ID names the job within its workflow, for DependsOn and for
-	// ${jobs.ID.output}. IDs must be unique within the workflow. An empty
+	// ${jobs.ID.output}. IDs must be unique within the workflow and made
+	// of letters, digits and "_", with single "-" between them. An empty
 	// ID defaults to "job-N" where N is the job's index (for a recovery
 	// job in OnError: "JOB.on_error[N]").
 	ID string
