@@ -253,6 +253,9 @@ func decodeMultipart(data []byte, boundary string) (body, *requestError) {
 			return body{}, badRequest("request body is not valid multipart/form-data")
 		}
 		name := part.FormName()
+		if !utf8.ValidString(part.FileName()) || !utf8.ValidString(part.Header.Get("Content-Type")) {
+			return body{}, badRequest("multipart/form-data file name or type is not valid UTF-8")
+		}
 		if part.FileName() != "" {
 			// NOTE: file contents are not exposed; only their metadata.
 			fileFields[name] = map[string]any{

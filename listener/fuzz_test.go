@@ -3,11 +3,13 @@ package listener
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/waiter"
 )
@@ -91,4 +93,51 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeBody checks the body decoder's contract: a rejection has a
+// 4xx status, and an accepted JSON body is valid UTF-8 JSON.
+func FuzzDecodeBody(f *testing.F) {
+	f.Add("application/json", "", []byte(`{"a":1}`))
+	f.Add("text/plain", "", []byte("\xEF\xBB\xBF[1,2]"))
+	f.Add("application/x-www-form-urlencoded", "", []byte("payload=%5B1%5D&b=2"))
+	f.Add("multipart/form-data; boundary=b", "", []byte("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\ndata\r\n--b--\r\n"))
+	f.Add("", "gzip, identity", gzipBytes(f, []byte(`"s"`)))
+	f.Fuzz(func(t *testing.T, contentType, encoding string, data []byte) {
+		header := http.Header{"Content-Type": {contentType}, "Content-Encoding": {encoding}}
+		b, rerr := decodeBody(header, data, 1<<16)
+		if rerr != nil {
+			if rerr.status < 400 || rerr.status > 499 {
+				t.Fatalf("status %d for a rejected body", rerr.status)
+			}
+			return
+		}
+		if b.raw != nil && (!utf8.Valid(b.raw) || !json.Valid(b.raw)) {
+			t.Fatalf("accepted JSON body is not valid UTF-8 JSON: %q", b.raw)
+		}
+		if !validStrings(b.value) {
+			t.Fatalf("accepted body holds invalid UTF-8: %#v", b.value)
+		}
+	})
+}
+
+// validStrings reports whether every string and key in v is valid UTF-8.
+func validStrings(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return utf8.ValidString(v)
+	case []any:
+		for _, e := range v {
+			if !validStrings(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !validStrings(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
