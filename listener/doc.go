@@ -17,7 +17,7 @@
 // [net.Listener] the host brings, such as a tunnel, with StartOn. The own
 // server sets the read, header and idle timeouts of [Limits], so slow
 // clients cannot hold connections open. Shutdown closes the socket,
-// answers 503 with Retry-After to requests that still arrive on open
+// replies 503 with Retry-After to requests that still arrive on open
 // connections, and waits for in-flight requests; it works the same for a
 // mounted listener.
 //
@@ -53,8 +53,9 @@
 //
 //   - application/json, text/json and any +json type, with or without
 //     parameters (even malformed ones such as "; utf-8"): JSON, looked up
-//     without decoding the whole document. text/plain and a missing
-//     Content-Type are also read as JSON when the body is a JSON document.
+//     without decoding the whole document. A text/plain body that is a
+//     JSON object or array, and a body without Content-Type that is any
+//     valid JSON, are read as JSON too.
 //   - application/x-www-form-urlencoded and multipart/form-data: a map
 //     of fields, one value as a string and several as a list. A form
 //     whose payload field holds JSON, as GitHub and Slack send, is that
@@ -67,7 +68,8 @@
 // same limit (413 beyond it); other encodings get 415, as do other media
 // types. A body that does not parse as its type, or is not valid UTF-8,
 // gets 400 with a message naming the type. Error replies are JSON,
-// {"error": "..."}, and never repeat request data.
+// {"error": "..."}, and never repeat the request's body, query or
+// headers.
 //
 // # Callbacks
 //
