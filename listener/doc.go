@@ -1,6 +1,6 @@
 // Package listener receives HTTP requests from the outside world. The
 // http-callback listener ([CallbackListener]) turns an asynchronous API's
-// callback into a [waiter.Outcome] for the workflow that waits on it; the
+// callback into a [waiter.Outcome] for the workflow that waits on it. The
 // http-trigger listener ([TriggerListener]) starts a workflow run for each
 // webhook and replies at once with the run's id.
 //
