@@ -12,8 +12,8 @@
 // # The contract
 //
 // A [Driver] opens a [Session] with its settings. A session opens one
-// [Tunnel] per local port through [Session.Forward]; a tunnel reports
-// its public [Endpoint], tells watchers when it changes (an SSH
+// [Tunnel] per local port through [Session.Forward]. A tunnel reports
+// its public [Endpoint], notifies watchers when it changes (an SSH
 // reconnect, a restarted cloudflared) and closes. Sessions that can hand
 // the host program a [net.Listener] on the public side implement
 // [Listening].

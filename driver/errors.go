@@ -33,7 +33,7 @@ type ConfigError struct {
 	// Value is the rejected value as text, or "" when the setting is
 	// missing or secret. Secret values are never stored here.
 	Value string
-	// Reason says what is wrong and, where possible, what to do.
+	// Reason describes what is wrong and, where possible, what to do.
 	Reason string
 }
 

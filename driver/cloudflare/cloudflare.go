@@ -16,10 +16,10 @@
 // Without token or tunnel the driver opens a quick tunnel with a random
 // https://<name>.trycloudflare.com URL. It runs cloudflared with its own
 // empty configuration file, so that a ~/.cloudflared/config.yml written
-// for a named tunnel does not take the quick tunnel over, and it reads
-// the URL from cloudflared's metrics endpoint (/quicktunnel) or from its
-// log, in both the logfmt style of releases before 2021 and the current
-// console style. A line that reports an error, and the quick tunnel
+// for a named tunnel cannot take the quick tunnel over. It reads the URL
+// from cloudflared's metrics endpoint (/quicktunnel) or from its log, in
+// both the logfmt style of releases before 2021 and the current console
+// style. A line that reports an error, and the quick tunnel
 // service's own address api.trycloudflare.com, are never taken for the
 // URL.
 //

@@ -57,7 +57,7 @@ func validQuickHost(host string) bool {
 	return host != quickServiceHost && quickURL.FindString("https://"+host) == "https://"+host
 }
 
-// registeredLine reports whether a line says that a named tunnel has a
+// registeredLine reports whether a line reports that a named tunnel has a
 // connection to Cloudflare's edge: "Registered tunnel connection" since
 // 2021, "Connection ... registered" before.
 func registeredLine(line string) bool {

@@ -8,8 +8,9 @@ import (
 )
 
 // setProcessGroup puts cloudflared in its own process group, so that
-// stopping it reaches any process it started, and on Linux asks the
-// kernel to kill it if this process dies first.
+// stopping it reaches any process it started. On Linux it also sets a
+// parent death signal, so the kernel kills cloudflared if this process
+// dies first.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)

@@ -210,10 +210,10 @@ func (p *process) publish(url string) {
 	}
 }
 
-// pollMetrics asks cloudflared's metrics server for the quick tunnel
-// hostname (GET /quicktunnel returns {"hostname":"..."}), or, for a
-// named tunnel, whether it is ready (GET /ready returns 200), until the
-// URL is known or the process exits.
+// pollMetrics polls cloudflared's metrics server until the URL is known
+// or the process exits. For a quick tunnel it reads the hostname from
+// GET /quicktunnel ({"hostname":"..."}). For a named tunnel it waits for
+// GET /ready to return 200.
 func (t *tunnel) pollMetrics(p *process) {
 	client := &http.Client{Timeout: time.Second}
 	ticker := time.NewTicker(200 * time.Millisecond)

@@ -139,8 +139,8 @@ func testValidate(t *testing.T, h Harness) {
 	assert.ErrorIs(t, err, driver.ErrInvalidConfig)
 }
 
-// startLocal starts the local service: an HTTP server on loopback that
-// answers with the given body.
+// startLocal starts the local service, an HTTP server on loopback that
+// responds with the given body, and returns its port.
 func startLocal(t *testing.T, body string) int {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

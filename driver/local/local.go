@@ -24,8 +24,8 @@ const Name = "local"
 
 func init() { driver.Register(Name, New(nil)) }
 
-// Options configures the driver. There are none yet; a nil *Options is
-// valid.
+// Options configures the driver. It has no fields yet, and a nil
+// *Options is valid.
 type Options struct{}
 
 // Driver is the local driver. It is safe for concurrent use.

@@ -22,7 +22,7 @@ type Error struct {
 	Code string
 	// Message is ngrok's message, without the code.
 	Message string
-	// Hint says what to do, when the code is one the driver knows.
+	// Hint describes what to do, for the codes in knownCodes.
 	Hint string
 	kind error
 }

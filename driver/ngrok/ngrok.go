@@ -12,8 +12,8 @@
 //	connect_timeout: 30s                 # bound on connecting the agent session
 //
 // Without a fixed URL, ngrok assigns a random one per port. A missing
-// authtoken fails before any traffic, with a message that says how to
-// set it. ngrok's error codes (ERR_NGROK_...) are turned into errors that
+// authtoken fails before any traffic, with a message that explains how
+// to set it. ngrok's error codes (ERR_NGROK_...) are turned into errors that
 // say what to do, and rejected authtokens wrap [driver.ErrAuth] and are
 // not retried. The authtoken never appears in logs or errors.
 //
@@ -64,7 +64,7 @@ type Options struct {
 	NewAgent func(cfg AgentConfig) (Agent, error)
 }
 
-// AgentConfig is what [Options.NewAgent] receives.
+// AgentConfig is the input of [Options.NewAgent].
 type AgentConfig struct {
 	// Authtoken is the ngrok authtoken. It is a secret.
 	Authtoken string

@@ -33,7 +33,7 @@ type session struct {
 	closed   bool              // guarded by mu
 	failed   error             // guarded by mu; why reconnecting stopped for good
 
-	wake     chan struct{} // asks the supervisor to bind new forwards
+	wake     chan struct{} // signals the supervisor to bind new forwards
 	done     chan struct{} // closed by Close
 	ctx      context.Context
 	cancel   context.CancelFunc // cancels ctx; called by Close

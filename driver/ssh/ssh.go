@@ -37,7 +37,7 @@
 // port, and the public URL is "http://" plus the public address.
 //
 // One SSH connection carries all forwards. A keepalive is sent every
-// keepalive_interval; after keepalive_count unanswered ones, or when the
+// keepalive_interval. After keepalive_count unanswered ones, or when the
 // connection drops, the driver reconnects with backoff and binds the
 // forwards again, keeping the public address. Rejected credentials and
 // host keys are not retried. A forward that the server denies is

@@ -309,7 +309,7 @@ func (s *Server) Restart() {
 }
 
 // Freeze stops (SIGSTOP) sshd and its children, so that connections
-// stay open but nothing answers: the case that keepalives detect.
+// stay open but get no reply, which is the case keepalives detect.
 func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server.
