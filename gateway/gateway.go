@@ -339,11 +339,20 @@ func (g *gateway) Endpoint(ctx context.Context, port int) (Endpoint, error) {
 	}
 
 	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	if ps.err != nil {
-		return Endpoint{}, ps.err
+	tunnel, err := ps.tunnel, ps.err
+	ps.mu.Unlock()
+	if err != nil {
+		return Endpoint{}, err
 	}
-	return ps.tunnel.Endpoint(), nil
+	select {
+	case <-tunnel.Done():
+		if err := tunnel.Err(); err != nil {
+			return Endpoint{}, fmt.Errorf("%s tunnel for port %d stopped: %w", g.name, port, err)
+		}
+		return Endpoint{}, ErrClosed
+	default:
+	}
+	return tunnel.Endpoint(), nil
 }
 
 func (g *gateway) Shutdown(ctx context.Context) error {

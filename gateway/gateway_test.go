@@ -349,3 +349,24 @@ func TestShutdownHonorsContext(t *testing.T) {
 	defer cancel()
 	assert.ErrorIs(t, g.Shutdown(ctx), context.DeadlineExceeded)
 }
+
+func TestEndpointOfStoppedTunnel(t *testing.T) {
+	tun := &fakeTunnel{}
+	d := &fakeDriver{OpenFunc: func(ctx context.Context, cfg driver.Config) (driver.Session, error) {
+		return &fakeSession{ForwardFunc: func(ctx context.Context, f driver.Forward) (driver.Tunnel, error) {
+			tun.Set(driver.Endpoint{PublicURL: "https://x.example", Port: f.LocalPort})
+			return tun, nil
+		}}, nil
+	}}
+	g, err := gateway.New(gateway.Config{Driver: "x", Ports: []gateway.PortMapping{{LocalPort: 8090}}},
+		&gateway.Options{Registry: registryWith("x", d)})
+	require.NoError(t, err)
+	defer g.Close()
+	require.NoError(t, g.Start(context.Background()))
+	_, err = g.Endpoint(context.Background(), 8090)
+	require.NoError(t, err)
+
+	tun.Fail(errors.New("server gone"))
+	_, err = g.Endpoint(context.Background(), 8090)
+	assert.ErrorContains(t, err, "x tunnel for port 8090 stopped: server gone")
+}

@@ -124,20 +124,23 @@ func (sess *session) serve(client *ssh.Client) {
 }
 
 // keepalive sends keepalive@openssh.com every keepalive_interval and
-// closes the connection after keepalive_count requests in a row went
-// unanswered, so that a dead connection is noticed within
-// keepalive_interval × keepalive_count (plus one interval).
+// closes the connection when no reply has come for keepalive_interval ×
+// keepalive_count. Because the deadline counts from the last reply,
+// which came before the server stopped answering, a dead connection is
+// noticed within keepalive_interval × keepalive_count of its failure.
 func (sess *session) keepalive(client *ssh.Client, stop <-chan struct{}) {
 	interval := sess.settings.keepaliveInterval
 	if interval <= 0 {
 		return
 	}
+	limit := interval * time.Duration(sess.settings.keepaliveCount)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
 
 	replies := make(chan error, 1)
 	pending := false
-	missed := 0
 	for {
 		select {
 		case <-stop:
@@ -145,18 +148,11 @@ func (sess *session) keepalive(client *ssh.Client, stop <-chan struct{}) {
 		case err := <-replies:
 			pending = false
 			if err != nil {
-				return // the connection is closed; serve notices
+				return // the connection is closed, and serve notices
 			}
-			missed = 0
+			deadline.Reset(limit)
 		case <-ticker.C:
 			if pending {
-				missed++
-				if missed >= sess.settings.keepaliveCount {
-					sess.logger.Warn("ssh: server stopped answering keepalives; closing the connection",
-						"unanswered", missed, "interval", interval)
-					_ = client.Close()
-					return
-				}
 				continue
 			}
 			pending = true
@@ -165,6 +161,11 @@ func (sess *session) keepalive(client *ssh.Client, stop <-chan struct{}) {
 				_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
 				replies <- err
 			}()
+		case <-deadline.C:
+			sess.logger.Warn("ssh: server stopped answering keepalives; closing the connection",
+				"silent_for", limit, "interval", interval, "count", sess.settings.keepaliveCount)
+			_ = client.Close()
+			return
 		}
 	}
 }

@@ -17,8 +17,8 @@
 //	known_hosts: ~/.ssh/known_hosts  # a path or a list of paths
 //	insecure_ignore_host_key: false  # true turns host key checking off, with a warning
 //	public_host: ""                  # host for public_address; default connection.host
-//	keepalive_interval: 15s          # numbers are milliseconds
-//	keepalive_count: 3               # a connection is dead after this many unanswered keepalives
+//	keepalive_interval: 15s          # numbers are milliseconds; 0 turns keepalives off
+//	keepalive_count: 3               # a connection is dead after interval × count without a reply
 //	retry_interval: 2s               # first delay between reconnect attempts, doubled each time
 //	max_retry_interval: 30s          # longest delay between attempts
 //	max_retry_count: 0               # attempts per outage; 0 retries forever
@@ -37,9 +37,9 @@
 // port, and the public URL is "http://" plus the public address.
 //
 // One SSH connection carries all forwards. A keepalive is sent every
-// keepalive_interval. After keepalive_count unanswered ones, or when the
-// connection drops, the driver reconnects with backoff and binds the
-// forwards again, keeping the public address. Rejected credentials and
+// keepalive_interval. When no reply has come for keepalive_interval ×
+// keepalive_count, or when the connection drops, the driver reconnects
+// with backoff and binds the forwards again, keeping the public address. Rejected credentials and
 // host keys are not retried. A forward that the server denies is
 // reported with the most likely reason, found by probing the port
 // through the connection, because the SSH protocol gives none.

@@ -331,9 +331,11 @@ func TestSSHDRestartReconnects(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "still here", body)
 
+	restarted := time.Now()
 	s.Restart()
 
 	body, err = drivertest.Get(reach(before), 15*time.Second)
+	t.Logf("traffic flows again %s after sshd was killed (retry_interval 100ms)", time.Since(restarted).Round(time.Millisecond))
 	require.NoError(t, err, "logs:\n%s\nsshd:\n%s", logs, s.Logs())
 	assert.Equal(t, "still here", body)
 	assert.Equal(t, before, tunnel.Endpoint(), "the public address is kept")
@@ -355,9 +357,9 @@ func TestKeepaliveDetectsFrozenServer(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return strings.Contains(logs.String(), "stopped answering keepalives")
 	}, 5*time.Second, 10*time.Millisecond, "logs:\n%s", logs)
-	// interval × count, plus one interval for the first unanswered
-	// request, plus scheduling slack.
-	assert.Less(t, time.Since(start), 100*time.Millisecond*5+time.Second)
+	t.Logf("frozen server noticed after %s (keepalive 100ms × 3)", time.Since(start).Round(time.Millisecond))
+	// interval × count, plus slack for the race detector and scheduling.
+	assert.Less(t, time.Since(start), 300*time.Millisecond+500*time.Millisecond)
 }
 
 func TestGivesUpAfterMaxRetryCount(t *testing.T) {
