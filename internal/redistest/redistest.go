@@ -229,6 +229,21 @@ func (s *Server) Stop() {
 	}
 }
 
+// StartAgain starts a stopped server again on the same address and
+// directory, with the data it had when it stopped.
+func (s *Server) StartAgain() error {
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		return fmt.Errorf("start redis-server at %s: it is already running", s.Addr)
+	}
+	if err := s.start(); err != nil {
+		return fmt.Errorf("start redis-server again at %s: %w", s.Addr, err)
+	}
+	return nil
+}
+
 // Restart stops the server and starts it again on the same address and
 // directory. Data written before survive, because the server keeps an
 // append-only file. Clients see their connections drop and must

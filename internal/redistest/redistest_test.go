@@ -33,6 +33,12 @@ func TestServerKeepsDataAcrossRestart(t *testing.T) {
 	srv.Stop() // a second Stop does nothing
 	_, err = net.Dial("tcp", srv.Addr)
 	assert.Error(t, err, "nothing listens after Stop")
+
+	require.NoError(t, srv.StartAgain())
+	got, err = client.Get(ctx, "k").Result()
+	require.NoError(t, err)
+	assert.Equal(t, "v", got, "data survive Stop and StartAgain")
+	assert.Error(t, srv.StartAgain(), "StartAgain on a running server")
 }
 
 func TestServerBindsLoopback(t *testing.T) {
