@@ -94,7 +94,7 @@
 // "process-message" and ${header.X-Signature} the header X-Signature.
 // Other keys, such as those with ".", "*", "?", "|", "#", "@" or spaces,
 // are written in brackets: ${body["first.name"]}. They are escaped
-// before gjson sees them, so they never act as gjson path syntax.
+// before they reach gjson, so they never act as gjson path syntax.
 //
 // As in gjson, a key of digits also indexes an array (${body.items.0} is
 // ${body.items[0]}), and an index on an object looks up the key with
@@ -126,7 +126,7 @@
 // contain ${...}: when it is exactly one expression, that expression's
 // value is the default with its type, and otherwise the default is the
 // text with the values written in. In unquoted defaults, braces must
-// balance; write a lone "}" as \}, and a backslash also makes $, @, {
+// balance, so write a lone "}" as \}. A backslash also makes $, @, {
 // and \ literal. An empty default, ${x |}, is the empty string.
 //
 // # Types
@@ -158,7 +158,7 @@
 // with any /subtype and ;format (as in ${input.photo as image/png;base64}
 // or ${input.voice as select/alloy,echo}), are accepted for
 // compatibility with model-compose files but pass the value through
-// unchanged; the ;format of the converting types is ignored too.
+// unchanged. The ;format of the converting types is ignored too.
 // Annotations, @(description "Email address") after everything else,
 // are parsed and ignored. Any other type name is a compile error.
 //

@@ -32,7 +32,8 @@ func (c *constNode) eval(Resolver) (val, error) { return goVal(c.boxed), nil }
 // textNode is text with expressions, evaluated to a string.
 type textNode struct {
 	parts []textPart
-	// size is a guess of the rendered length.
+	// size is the length of the literals plus a guess for each value,
+	// used to size the output buffer.
 	size int
 }
 
@@ -45,11 +46,7 @@ func (t *textNode) eval(r Resolver) (val, error) {
 }
 
 func (t *textNode) render(r Resolver) (string, error) {
-	size := 0
-	for _, part := range t.parts {
-		size += len(part.literal) + 16
-	}
-	buf := make([]byte, 0, size)
+	buf := make([]byte, 0, t.size)
 	for _, part := range t.parts {
 		if part.expr == nil {
 			buf = append(buf, part.literal...)
@@ -116,12 +113,14 @@ type expression struct {
 
 func (e *expression) eval(r Resolver) (val, error) {
 	v, err := e.value.eval(r)
-	var missing *missingOperand
-	switch {
-	case errors.As(err, &missing) && e.def != nil:
+	if err != nil {
+		// Checked only on failure: errors.As makes its target escape to
+		// the heap, which would cost an allocation on every call.
+		var missing *missingOperand
+		if !errors.As(err, &missing) || e.def == nil {
+			return val{}, e.wrap(err)
+		}
 		v = val{}
-	case err != nil:
-		return val{}, e.wrap(err)
 	}
 	if v.isNull() && e.def != nil {
 		if v, err = e.def.eval(r); err != nil {

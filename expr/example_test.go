@@ -23,7 +23,7 @@ func ExampleCompile() {
 	// Output: t-1
 }
 
-// A template that is one expression keeps the value's type; text around
+// A template that is one expression keeps the value's type. Text around
 // it makes a string, with objects written as compact JSON.
 func ExampleTemplate_Eval() {
 	r := expr.Sources{"body": expr.JSON([]byte(`{"n": 42, "obj": {"a": 1}}`))}

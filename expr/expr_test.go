@@ -190,7 +190,7 @@ func TestEvalTable(t *testing.T) {
 		{"${jobs.process-message.output.result}", "sent"},
 		{"${env.HOME}", "/root"},
 		{"${env.MISSING}", nil},
-		// Header and query take the first value; header names ignore case.
+		// Header and query take the first value, and header names ignore case.
 		{"${header.X-Signature}", "sha256=abc"},
 		{"${header.x-signature}", "sha256=abc"},
 		{"${header.X-SIGNATURE}", "sha256=abc"},
@@ -240,7 +240,7 @@ func TestEvalTable(t *testing.T) {
 	}
 }
 
-func TestEvalRequiredExpectations(t *testing.T) {
+func TestEvalEmptyEnvAndZeroBody(t *testing.T) {
 	r := expr.Sources{
 		"env":  expr.Of(envFields{}),
 		"body": expr.JSON([]byte(`{"n":0,"s":"","obj":{"a":1}}`)),

@@ -23,7 +23,7 @@ var knownSources = map[string]bool{
 const sourceList = "body, query, header, item, input, response, result, output, jobs, env, context or gateway:PORT"
 
 // parser turns template text into a node tree. One parser compiles one
-// string; the sources it finds are collected for Template.Sources.
+// string and collects the sources it finds for Template.Sources.
 type parser struct {
 	src   string
 	pos   int
@@ -180,7 +180,14 @@ func buildText(parts []textPart) node {
 	case len(parts) == 1:
 		return parts[0].expr
 	}
-	return &textNode{parts: parts}
+	size := 0
+	for _, part := range parts {
+		size += len(part.literal)
+		if part.expr != nil {
+			size += 32
+		}
+	}
+	return &textNode{parts: parts, size: size}
 }
 
 // parseExpr parses one "${...}" starting at p.pos.
@@ -456,7 +463,7 @@ func (p *parser) parseSegments() ([]segment, error) {
 			keyStart := p.pos
 			key := p.scanIdent()
 			if key == "" {
-				return nil, p.syntaxError(keyStart, `expected a key after "."; write keys with other characters as ["key"]`)
+				return nil, p.syntaxError(keyStart, `expected a key after ".": write keys with other characters as ["key"]`)
 			}
 			segs = append(segs, segment{kind: segKey, key: key})
 		case '[':

@@ -149,7 +149,7 @@ func decodeComposite(res gjson.Result) any {
 	return walkComposite(res, 0)
 }
 
-// maxWalkDepth bounds the nesting that walkComposite decodes; deeper
+// maxWalkDepth bounds the nesting that walkComposite decodes. Deeper
 // values become nil.
 const maxWalkDepth = 32
 

@@ -32,7 +32,7 @@ func Compile(text string) (*Template, error) {
 // CompileValue compiles a value decoded from YAML or JSON: a string, a
 // map[string]any, a []any or a scalar. Every string leaf is a template.
 // Map keys are taken literally. Other maps with string keys (including
-// map[any]any with string keys) and other slices are accepted too; any
+// map[any]any with string keys) and other slices are accepted too. Any
 // other type is a compile error wrapping [ErrSyntax]. An error in a leaf
 // names the leaf's field path.
 func CompileValue(v any) (*Template, error) {

@@ -17,7 +17,7 @@ type Value struct {
 }
 
 // JSON returns a Value backed by a raw JSON document. raw must stay
-// unchanged while the Value is in use; strings taken from it are copied,
+// unchanged while the Value is in use. Strings taken from it are copied,
 // so evaluation results stay valid after raw is reused.
 //
 // JSON does not validate raw. Lookups in malformed JSON return whatever
@@ -66,7 +66,7 @@ type ResolverFunc func(source string) (Value, bool)
 func (f ResolverFunc) Resolve(source string) (Value, bool) { return f(source) }
 
 // Sources is a [Resolver] backed by a map from source name to value.
-// It is safe for concurrent use as long as nobody writes to the map.
+// It is safe for concurrent use as long as the map is not modified.
 type Sources map[string]Value
 
 // Resolve returns s[source].
