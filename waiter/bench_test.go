@@ -43,6 +43,43 @@ func BenchmarkMemoryPendingBytes(b *testing.B) {
 	b.ReportMetric(perWait, "B/wait")
 }
 
+// BenchmarkMemoryRememberedBytes delivers to 100,000 waits, returns every
+// outcome, and reports the heap bytes per id that the waiter keeps to
+// detect duplicates.
+func BenchmarkMemoryRememberedBytes(b *testing.B) {
+	const n = 100_000
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("callback-%08d", i)
+	}
+	ctx := context.Background()
+	var perID float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		w := waiter.NewMemory(nil)
+		for _, id := range ids {
+			p, err := w.Expect(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Deliver(ctx, id, waiter.Outcome{Result: "done"}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.Wait(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perID = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(w)
+		_ = w.Close()
+	}
+	b.ReportMetric(perID, "B/id")
+}
+
 // deliverBackend is one way to wake waiting goroutines: expect registers
 // an id and returns a function that blocks until deliver is called for it.
 type deliverBackend struct {

@@ -32,8 +32,9 @@ type MemoryOptions struct {
 	DuplicateRetention time.Duration
 	// MaxRemembered is the maximum number of ids marked as delivered. Over
 	// it, the oldest marker is forgotten early, and a late duplicate of
-	// that id would be stored as a new outcome. Default
-	// [DefaultMaxRemembered].
+	// that id would be stored as a new outcome. A marker costs about 100
+	// bytes plus the id (measured by BenchmarkMemoryRememberedBytes).
+	// Default [DefaultMaxRemembered].
 	MaxRemembered int
 	// Clock is the time source for retention and the expiry timer.
 	// Default [clock.Real].

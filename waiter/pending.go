@@ -65,6 +65,7 @@ func (p *pending) Wait(ctx context.Context) (Outcome, error) {
 	if p.state.CompareAndSwap(stateArrived, stateReturned) {
 		o := p.outcome
 		p.outcome = Outcome{}
+		p.m.detach(p)
 		return o, nil
 	}
 	if p.state.Load() == stateReturned {
@@ -72,6 +73,21 @@ func (p *pending) Wait(ctx context.Context) (Outcome, error) {
 			p.id, ErrCancelled)
 	}
 	return Outcome{}, p.err
+}
+
+// detach drops the duplicate marker's pointer to p, which has returned
+// its outcome, so that p can be collected while the marker lives on. It
+// skips the work when the lock is busy, because the marker also works with
+// the pointer, at the cost of keeping p in memory until the marker expires.
+func (m *Memory) detach(p *pending) {
+	if !m.mu.TryLock() {
+		return
+	}
+	defer m.mu.Unlock()
+	if s, ok := m.slots[p.id]; ok && s.kind == slotDelivered && s.pending == p {
+		s.pending = nil
+		m.slots[p.id] = s
+	}
 }
 
 // endWait withdraws a registration whose Wait context ended with cause,
