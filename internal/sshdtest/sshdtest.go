@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package sshdtest starts a real OpenSSH sshd on a free loopback port for
 // tests, with generated host and client keys in a temporary directory.
 //
@@ -8,8 +10,8 @@
 // change system accounts. Test password authentication against an
 // in-process golang.org/x/crypto/ssh server instead.
 //
-// When /usr/sbin/sshd (or sshd on PATH) is missing, [Start] skips the
-// test, unless the environment variable CI is "true": then it fails, so
+// When /usr/sbin/sshd (or sshd on PATH) is missing, or the system is
+// not Linux, [Start] skips the test, unless the environment variable CI is "true": then it fails, so
 // that a missing server cannot hide behind a skip.
 package sshdtest
 
@@ -26,6 +28,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,11 +87,15 @@ func Start(tb testing.TB, opts *Options) *Server {
 		opts = &Options{}
 	}
 	binary := findSSHD()
+	if runtime.GOOS != "linux" {
+		// Stop and Restart find sshd's children in /proc.
+		binary = ""
+	}
 	if binary == "" {
 		if os.Getenv("CI") == "true" {
 			tb.Fatal("sshd not found in /usr/sbin or on PATH; install openssh-server (CI=true, so this is not skipped)")
 		}
-		tb.Skip("sshd not found in /usr/sbin or on PATH; install openssh-server to run this test")
+		tb.Skip("sshd not found in /usr/sbin or on PATH, or not on Linux; install openssh-server to run this test")
 	}
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil && os.Geteuid() == 0 {
 		tb.Fatalf("create sshd privilege separation directory: %v", err)
@@ -220,7 +227,7 @@ func (s *Server) start() {
 	cmd := exec.Command(s.binary, "-D", "-e", "-f", s.configFile)
 	cmd.Stdout = &lockedWriter{mu: &s.mu, buf: s.logs}
 	cmd.Stderr = cmd.Stdout
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = processAttributes()
 	if err := cmd.Start(); err != nil {
 		s.tb.Fatalf("start sshd: %v", err)
 	}

@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package sshdtest
+
+import "syscall"
+
+func processAttributes() *syscall.SysProcAttr { return nil }
