@@ -27,7 +27,34 @@ func newConst(v any) *constNode {
 	return &constNode{boxed: v, text: Stringify(v)}
 }
 
-func (c *constNode) eval(Resolver) (val, error) { return goVal(c.boxed), nil }
+func (c *constNode) eval(Resolver) (val, error) {
+	switch c.boxed.(type) {
+	case map[string]any, []any:
+		// A default such as {"a": 1} must not be shared between calls,
+		// because the caller may modify what Eval returns.
+		return goVal(cloneComposite(c.boxed)), nil
+	}
+	return goVal(c.boxed), nil
+}
+
+// cloneComposite copies the maps and slices of a decoded JSON value.
+func cloneComposite(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = cloneComposite(item)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = cloneComposite(item)
+		}
+		return out
+	}
+	return v
+}
 
 // textNode is text with expressions, evaluated to a string.
 type textNode struct {

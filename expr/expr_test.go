@@ -985,3 +985,23 @@ func TestEvalDeepJSON(t *testing.T) {
 	v = mustEval(t, "${body.a}", expr.Sources{"body": expr.JSON([]byte(malformed))})
 	assert.Equal(t, int64(1), v.(map[string]any)["b"])
 }
+
+func TestEvalDefaultNotShared(t *testing.T) {
+	tmpl := expr.MustCompile(`${env.X | {"a": [1]}}`)
+	first, err := tmpl.Eval(testSources())
+	require.NoError(t, err)
+	first.(map[string]any)["a"].([]any)[0] = "changed"
+	first.(map[string]any)["b"] = true
+
+	second, err := tmpl.Eval(testSources())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": []any{int64(1)}}, second)
+}
+
+func TestEvalStructIsOpaque(t *testing.T) {
+	type endpoint struct{ URL string }
+	r := expr.Sources{"input": expr.Of(endpoint{URL: "u"})}
+	assert.Equal(t, endpoint{URL: "u"}, mustEval(t, "${input}", r))
+	assert.Nil(t, mustEval(t, "${input.URL}", r))
+	assert.Equal(t, `{"URL":"u"}`, mustEval(t, "x ${input}", r).(string)[2:])
+}

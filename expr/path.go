@@ -139,6 +139,9 @@ func jsonToGo(res gjson.Result) any {
 // quadratic for deeply nested input. Text that encoding/json rejects
 // (malformed, or nested beyond its limit of 10000 levels) is walked with
 // gjson down to maxWalkDepth levels.
+//
+// NOTE: for an object with a duplicate key, a path lookup finds the first
+// value (gjson) while decoding keeps the last (encoding/json).
 func decodeComposite(res gjson.Result) any {
 	dec := json.NewDecoder(strings.NewReader(res.Raw))
 	dec.UseNumber()

@@ -31,7 +31,10 @@ func JSON(raw []byte) Value { return Value{raw: raw, json: true} }
 // [Fields]. Other maps with string keys and other slices are looked up
 // through reflection. A [Value] inside the value is looked into as well,
 // and a json.RawMessage (also when given to Of itself) is read like
-// [JSON].
+// [JSON]. Other types, such as structs, are opaque: they can be a whole
+// value, but a path into them is missing, so implement [Fields] to expose
+// their fields. Decode JSON with [encoding/json.Decoder.UseNumber], or
+// pass it to [JSON], so that integers beyond 2^53 keep every digit.
 func Of(v any) Value {
 	switch v := v.(type) {
 	case Value:
