@@ -126,7 +126,7 @@ func (sess *session) serve(client *ssh.Client) {
 // keepalive sends keepalive@openssh.com every keepalive_interval and
 // closes the connection when no reply has come for keepalive_interval ×
 // keepalive_count. Because the deadline counts from the last reply,
-// which came before the server stopped answering, a dead connection is
+// which came before the server stopped replying, a dead connection is
 // noticed within keepalive_interval × keepalive_count of its failure.
 func (sess *session) keepalive(client *ssh.Client, stop <-chan struct{}) {
 	interval := sess.settings.keepaliveInterval

@@ -453,3 +453,33 @@ func TestSecretsNotInErrors(t *testing.T) {
 	assert.ErrorIs(t, err, driver.ErrInvalidConfig)
 	assert.NotContains(t, err.Error(), "s3cr3t")
 }
+
+func TestDeniedAfterReconnectIsLoggedAndRetried(t *testing.T) {
+	s := sshdtest.Start(t, nil)
+	logger, logs := testLogger()
+	session := open(t, keySettings(s), logger)
+	f := loopbackForward(t, localServer(t, "back again"))
+	tunnel, err := session.Forward(context.Background(), f)
+	require.NoError(t, err)
+
+	// While sshd is down, something else takes the remote port, so the
+	// forward is denied after the reconnect.
+	s.Stop()
+	squatter, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.RemotePort)))
+	require.NoError(t, err)
+	s.Restart()
+
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), "denied a remote forward after reconnecting")
+	}, 10*time.Second, 10*time.Millisecond, "logs:\n%s", logs)
+	assert.Contains(t, logs.String(), fmt.Sprintf("port %d is already in use on the server", f.RemotePort))
+	time.Sleep(350 * time.Millisecond) // three more attempts at retry_interval 100ms
+	assert.Equal(t, 1, strings.Count(logs.String(), "denied a remote forward after reconnecting"),
+		"each reason is logged once")
+
+	require.NoError(t, squatter.Close())
+	body, err := drivertest.Get(reach(tunnel.Endpoint()), 10*time.Second)
+	require.NoError(t, err, "logs:\n%s", logs)
+	assert.Equal(t, "back again", body)
+	assert.Contains(t, logs.String(), "remote forward bound after being denied")
+}
