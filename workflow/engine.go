@@ -327,16 +327,15 @@ func (e *Engine) Wait(ctx context.Context, runID string) (*Run, error) {
 
 // Cancel stops a run that this engine is executing: its context ends, a
 // job waiting for a callback stops waiting, and the run ends in state
-// cancelled. Cancelling a run that has already ended does nothing. Cancel
-// returns once the cancellation is requested, not when the run has
-// stopped; use Wait for that. It returns an error wrapping ErrUnknownRun
-// for an unknown id, and an error for a run that another engine
-// executes.
+// cancelled. Cancel returns when the run has recorded its end state, or
+// with ctx's error when ctx ends first (the run still stops).
+// Cancelling a run that has already ended does nothing, so a run that
+// completed just before Cancel stays completed. Cancel returns an error
+// wrapping ErrUnknownRun for an unknown id, and an error for a run that
+// another engine executes.
 func (e *Engine) Cancel(ctx context.Context, runID string) error {
 	if lr := e.liveRun(runID); lr != nil {
-		lr.cancel(ErrCancelled)
-		e.log.Info("run cancel requested", "run_id", runID, "workflow", lr.workflowID())
-		return nil
+		return e.cancel(ctx, lr)
 	}
 	rec, err := e.store.Get(ctx, runID)
 	if err != nil {
@@ -347,10 +346,20 @@ func (e *Engine) Cancel(ctx context.Context, runID string) error {
 	}
 	// The run may have started here between the two lookups.
 	if lr := e.liveRun(runID); lr != nil {
-		lr.cancel(ErrCancelled)
-		return nil
+		return e.cancel(ctx, lr)
 	}
 	return fmt.Errorf("cancel run %s: run is %s in another engine; cancel it there", runID, rec.State)
+}
+
+func (e *Engine) cancel(ctx context.Context, lr *liveRun) error {
+	lr.cancel(ErrCancelled)
+	e.log.Info("run cancel requested", "run_id", lr.rec.ID, "workflow", lr.workflowID())
+	select {
+	case <-lr.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("cancel run %s: %w", lr.rec.ID, context.Cause(ctx))
+	}
 }
 
 func (e *Engine) liveRun(id string) *liveRun {

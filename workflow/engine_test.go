@@ -579,15 +579,15 @@ func TestCancelRun(t *testing.T) {
 	<-started
 
 	require.NoError(t, e.Cancel(context.Background(), run.ID))
+	stored, err := e.Get(context.Background(), run.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StateCancelled, stored.State, "Cancel returns after the end state is saved")
+
 	run, err = e.Wait(context.Background(), run.ID)
 	assert.ErrorIs(t, err, ErrCancelled)
 	assert.Equal(t, StateCancelled, run.State)
 	assert.Equal(t, StateCancelled, run.Jobs[0].State)
 	assert.Equal(t, "run cancelled", run.Error)
-
-	stored, err := e.Get(context.Background(), run.ID)
-	require.NoError(t, err)
-	assert.Equal(t, StateCancelled, stored.State)
 	assert.NoError(t, e.Cancel(context.Background(), run.ID), "cancelling an ended run does nothing")
 }
 
