@@ -380,7 +380,7 @@ func (p *Project) buildListeners(ps *problems) {
 			for k, ep := range eps {
 				cb, err := p.callback(paths[k], ep)
 				if err != nil {
-					ps.add(paths[k], "%v", err)
+					addLines(ps, paths[k], err)
 					continue
 				}
 				cfg.Callbacks = append(cfg.Callbacks, cb)
@@ -398,7 +398,7 @@ func (p *Project) buildListeners(ps *problems) {
 				}
 				tr, err := p.trigger(paths[k], ep)
 				if err != nil {
-					ps.add(paths[k], "%v", err)
+					addLines(ps, paths[k], err)
 					continue
 				}
 				cfg.Triggers = append(cfg.Triggers, tr)
@@ -411,7 +411,7 @@ func (p *Project) buildListeners(ps *problems) {
 			continue
 		}
 		if err != nil {
-			ps.add(path, "%s", strings.TrimPrefix(err.Error(), "listener: "))
+			addListenerProblem(ps, path, lc, err)
 			continue
 		}
 		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, port: port, l: l})
@@ -444,9 +444,24 @@ func (p *Project) verifier(path string, cfg *verify.Config) (interface {
 	if cfg == nil {
 		return nil, nil
 	}
+	// Only the secrets and the key come from the environment; the other
+	// fields (signed_content in particular) are the verifier's own
+	// templates over the raw request.
 	c := *cfg
+	secret, err := p.expandString(path+".verify.secret", string(c.Secret))
+	if err != nil {
+		return nil, err
+	}
+	c.Secret = verify.Secret(secret)
 	c.Secrets = slices.Clone(c.Secrets)
-	if err := p.expandStruct(path+".verify", &c); err != nil {
+	for i, s := range c.Secrets {
+		v, err := p.expandString(fmt.Sprintf("%s.verify.secrets[%d]", path, i), string(s))
+		if err != nil {
+			return nil, err
+		}
+		c.Secrets[i] = verify.Secret(v)
+	}
+	if c.PublicKey, err = p.expandString(path+".verify.public_key", c.PublicKey); err != nil {
 		return nil, err
 	}
 	v, err := verify.New(c, &verify.Options{Clock: p.opts.Clock})
@@ -587,4 +602,55 @@ func (p *Project) closeState() {
 	for _, c := range p.closers {
 		_ = c()
 	}
+}
+
+// addLines reports an error that may join several problems, one line
+// each, under path. A verify.ConfigError is reported under the path of
+// its field.
+func addLines(ps *problems, path string, err error) {
+	var list []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		list = joined.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	rest := list[:0]
+	for _, e := range list {
+		var ve *verify.ConfigError
+		if errors.As(e, &ve) {
+			ps.add(path+".verify."+ve.Field, "%s", ve.Message)
+			continue
+		}
+		rest = append(rest, e)
+	}
+	if len(rest) == 0 {
+		return
+	}
+	err = errors.Join(rest...)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			ps.add(path, "%s", line)
+		}
+	}
+}
+
+// addListenerProblem reports an error of the listener package under the
+// YAML path of the field it names. A single route written at the top
+// level is "callbacks[0]" to the listener package but "listener" in the
+// YAML.
+func addListenerProblem(ps *problems, path string, lc Listener, err error) {
+	var ce *listener.ConfigError
+	if !errors.As(err, &ce) {
+		addLines(ps, path, err)
+		return
+	}
+	field := ce.Field
+	if len(lc.Callbacks) == 0 && len(lc.Triggers) == 0 {
+		for _, single := range []string{"callbacks[0]", "triggers[0]"} {
+			if rest, ok := strings.CutPrefix(field, single); ok {
+				field = strings.TrimPrefix(rest, ".")
+			}
+		}
+	}
+	ps.add(joinPath(path, field), "%v", ce.Err)
 }

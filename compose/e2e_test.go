@@ -435,3 +435,10 @@ func TestBulkTriggerReportsBadItem(t *testing.T) {
 	assert.EqualValues(t, 6, r.Output.(map[string]any)["twice"])
 	assert.EqualValues(t, 2, calls.Load())
 }
+
+// env2 returns the current value of an environment entry of the project.
+func (tp *testProject) env2(name string) string {
+	v, _ := tp.env.Load(name)
+	s, _ := v.(string)
+	return s
+}

@@ -76,7 +76,11 @@ func checkStruct(ps *problems, prefix string, v any) {
 	for _, fe := range verrs {
 		path := fieldPath(prefix, fe.Namespace())
 		msg := describe(fe)
-		if hint := requiredHints[fe.Field()+"@"+section(prefix)]; hint != "" && fe.Tag() == "required" {
+		sec := section(prefix)
+		if strings.Contains(path, ".completion.") {
+			sec = "completion"
+		}
+		if hint := requiredHints[fe.Field()+"@"+sec]; hint != "" && fe.Tag() == "required" {
 			msg += ": " + hint
 		}
 		ps.add(path, "%s", msg)
