@@ -35,7 +35,7 @@ type Options struct {
 	// []string{"--maxmemory", "10mb"}.
 	Args []string
 	// StartTimeout bounds how long Start and Restart wait for the server
-	// to answer PING. Default 10 seconds.
+	// to reply PONG to PING. Default 10 seconds.
 	StartTimeout time.Duration
 }
 
@@ -120,7 +120,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs the server on s.Addr and waits until it answers PING.
+// start runs the server on s.Addr and waits until it replies to PING.
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
 	args := []string{
@@ -155,9 +155,9 @@ func (s *Server) start() error {
 	return nil
 }
 
-// waitReady polls addr with PING until it answers PONG, which also waits
-// for the append-only file to load, since the server answers LOADING
-// until then.
+// waitReady sends PING to addr until the reply is PONG. This also waits
+// for the append-only file to load, because until then the server replies
+// with a LOADING error.
 func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var lastErr error
@@ -172,7 +172,7 @@ func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Errorf("redis-server at %s did not answer PING within %s: %w", addr, timeout, lastErr)
+	return fmt.Errorf("redis-server at %s did not reply PONG to PING within %s: %w", addr, timeout, lastErr)
 }
 
 func ping(addr string) error {

@@ -178,7 +178,7 @@ func (w *Waiter) applyRenew(p *pending, cmd *goredis.Cmd) {
 			p.lostLogged = true
 			w.mu.Unlock()
 			if first {
-				w.opts.Logger.Warn("redis waiter: another wait holds the id, this wait gets no outcome until it ends",
+				w.opts.Logger.Warn("redis waiter: registration was lost to another wait for the id; this wait receives no outcome and ends only by its context, Cancel or Close",
 					"id", p.id)
 			}
 		}

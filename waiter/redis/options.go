@@ -26,8 +26,8 @@ type Options struct {
 	// KeyPrefix starts every key and the pub/sub channel, so that several
 	// projects can share one Redis database. Default [DefaultKeyPrefix].
 	KeyPrefix string
-	// Retention is how long an outcome is kept in Redis until a wait
-	// claims it. Default [waiter.DefaultRetention].
+	// Retention is how long an outcome is kept in Redis, counted from
+	// Deliver, when no wait receives it. Default [waiter.DefaultRetention].
 	Retention time.Duration
 	// MaxStored is the maximum number of outcomes that arrived before any
 	// Expect and are kept at once, counted across all replicas. Over it,

@@ -114,7 +114,7 @@ func (p *pending) end(err error) {
 
 // finishLocked removes the ended registration p locally, unlocks w.mu,
 // and ends p's registration in Redis unless Close has done so. consumed
-// tells whether p received its outcome, which is then deleted.
+// reports whether p received its outcome, which is then deleted.
 func (w *Waiter) finishLocked(p *pending, consumed bool) {
 	if w.pending[p.id] == p {
 		delete(w.pending, p.id)

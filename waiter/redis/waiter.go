@@ -63,7 +63,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Waiter, error) {
 
 // Open connects to the Redis server at url (redis://, rediss:// or
 // unix://) and returns a Waiter that owns the connection: Close closes
-// it. It fails when url is invalid, or when Redis does not answer PING
+// it. It fails when url is invalid, or when Redis does not reply to PING
 // before ctx ends or Options.PingTimeout passes. opts may be nil.
 func Open(ctx context.Context, url string, opts *Options) (*Waiter, error) {
 	clientOpts, err := parseURL(url)
@@ -252,8 +252,10 @@ func (w *Waiter) Stats() waiter.Stats {
 
 // Close ends every waiting Wait of this replica with [waiter.ErrClosed],
 // removes its registrations from Redis so that other replicas can take
-// the ids over at once, and stops its goroutines. Outcomes stay in Redis.
-// A Wait whose outcome had already arrived still returns it. Close closes
+// the ids over at once, and stops its goroutines. Outcomes that had not
+// reached this replica stay in Redis for the next Expect. A Wait whose
+// outcome had already arrived still returns it, and that outcome is
+// deleted from Redis. Close closes
 // the client only when Open made it. A second Close returns
 // [waiter.ErrClosed]. It is safe for concurrent use.
 func (w *Waiter) Close() error {
