@@ -371,7 +371,18 @@ func (p *Project) buildListeners(ps *problems) {
 			ps.add(path+".port", "%v", err)
 			continue
 		}
-		limits := listener.Limits{MaxBodyBytes: int64(lc.MaxBodySize), ReadTimeout: p.dur(path+".read_timeout", lc.ReadTimeout)}
+		lp := path + ".limits"
+		limits := listener.Limits{
+			MaxBodyBytes:       int64(lc.Limits.MaxBodyBytes),
+			MaxHeaderBytes:     int(lc.Limits.MaxHeaderBytes),
+			ReadHeaderTimeout:  p.dur(lp+".read_header_timeout", lc.Limits.ReadHeaderTimeout),
+			ReadTimeout:        p.dur(lp+".read_timeout", lc.Limits.ReadTimeout),
+			WriteTimeout:       p.dur(lp+".write_timeout", lc.Limits.WriteTimeout),
+			IdleTimeout:        p.dur(lp+".idle_timeout", lc.Limits.IdleTimeout),
+			QueueTimeout:       p.dur(lp+".queue_timeout", lc.Limits.QueueTimeout),
+			RetryAfter:         p.dur(lp+".retry_after", lc.Limits.RetryAfter),
+			IdempotencyMaxKeys: lc.Limits.IdempotencyMaxKeys,
+		}
 		eps, paths := lc.endpoints()
 		var l listener.Listener
 		switch lc.Type {

@@ -39,17 +39,38 @@ type Listener struct {
 	Port               IntString `yaml:"port"`
 	BasePath           string    `yaml:"base_path"`
 	MaxConcurrentCount int       `yaml:"max_concurrent_count" validate:"gte=0"`
-	// MaxBodySize is the largest request body accepted, such as "10MiB"
-	// or a number of bytes; default 10 MiB.
-	MaxBodySize ByteSize `yaml:"max_body_size"`
-	// ReadTimeout bounds reading a whole request; default 30s.
-	ReadTimeout Duration `yaml:"read_timeout"`
+	// Limits bounds body size, timeouts, queueing and idempotency keys;
+	// zero fields keep the listener package's defaults.
+	Limits Limits `yaml:"limits"`
 
 	Endpoint  `yaml:",inline"`
 	Callbacks []Endpoint `yaml:"callbacks" validate:"dive"`
 	Triggers  []Endpoint `yaml:"triggers" validate:"dive"`
 
 	path string
+}
+
+// Limits are a listener's bounds on what it accepts.
+type Limits struct {
+	// MaxBodyBytes is the largest body, before and after gzip decoding:
+	// a number of bytes or a size such as "10MiB". Default 10 MiB.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// MaxHeaderBytes bounds the request line and headers. Default 64 KiB.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
+	// the listener's server timeouts (10s, 60s, 60s, 120s by default).
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"`
+	ReadTimeout       Duration `yaml:"read_timeout"`
+	WriteTimeout      Duration `yaml:"write_timeout"`
+	IdleTimeout       Duration `yaml:"idle_timeout"`
+	// QueueTimeout is how long a request waits for a free slot under
+	// max_concurrent_count before it gets 503. Default 2s.
+	QueueTimeout Duration `yaml:"queue_timeout"`
+	// RetryAfter is sent with 503 replies. Default 1s.
+	RetryAfter Duration `yaml:"retry_after"`
+	// IdempotencyMaxKeys bounds the keys one trigger route remembers.
+	// Default 100,000.
+	IdempotencyMaxKeys int `yaml:"idempotency_max_keys" validate:"gte=0"`
 }
 
 // Endpoint is one callback or trigger route. Callback routes use
