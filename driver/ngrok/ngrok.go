@@ -306,7 +306,11 @@ func (s *session) track(ep Endpoint, port int) *endpoint {
 	u := ep.URL()
 	address := u.Host
 	if u.Port() == "" {
-		address = net.JoinHostPort(u.Hostname(), map[bool]string{true: "443", false: "80"}[u.Scheme != "http"])
+		port := "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+		address = net.JoinHostPort(u.Hostname(), port)
 	}
 	e.Set(driver.Endpoint{PublicURL: u.String(), PublicAddress: address, Port: port})
 
