@@ -28,6 +28,7 @@ type forward struct {
 
 	mu       sync.Mutex
 	client   *ssh.Client       // guarded by mu; the connection it is bound on
+	binding  *ssh.Client       // guarded by mu; the connection a bind request is under way on
 	opening  chan error        // guarded by mu; receives the first bind failure; nil once bound
 	lastDeny string            // guarded by mu; the last denial logged, to log each reason once
 	conns    map[net.Conn]bool // guarded by mu; open forwarded connections
@@ -37,6 +38,21 @@ func (fw *forward) boundTo() *ssh.Client {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
 	return fw.client
+}
+
+// servedBy reports whether connections that arrive on client belong to
+// fw: it is bound there, or its bind request is under way, in which case
+// the server may forward a connection before its reply arrives.
+func (fw *forward) servedBy(client *ssh.Client) bool {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	return fw.client == client || fw.binding == client
+}
+
+func (fw *forward) setBinding(client *ssh.Client) {
+	fw.mu.Lock()
+	fw.binding = client
+	fw.mu.Unlock()
 }
 
 func (fw *forward) bound(client *ssh.Client, logger *slog.Logger) {
@@ -288,7 +304,7 @@ func (sess *session) match(client *ssh.Client, p forwardedPayload) *forward {
 	defer sess.mu.Unlock()
 	var found *forward
 	for fw := range sess.forwards {
-		if fw.remotePort != int(p.Port) || fw.boundTo() != client {
+		if fw.remotePort != int(p.Port) || !fw.servedBy(client) {
 			continue
 		}
 		if fw.bindHost == p.Addr {

@@ -263,6 +263,8 @@ type forwardRequest struct {
 // bind sends tcpip-forward for fw on client.
 func (sess *session) bind(client *ssh.Client, fw *forward) error {
 	request := forwardRequest{Host: fw.bindHost, Port: uint32(fw.remotePort)}
+	fw.setBinding(client)
+	defer fw.setBinding(nil) // after bound has set fw.client
 	ok, _, err := client.SendRequest("tcpip-forward", true, ssh.Marshal(&request))
 	if err != nil {
 		return err
