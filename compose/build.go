@@ -425,7 +425,15 @@ func (p *Project) buildListeners(ps *problems) {
 			addListenerProblem(ps, path, lc, err)
 			continue
 		}
-		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, port: port, l: l})
+		routes := make([]string, len(eps))
+		for k, ep := range eps {
+			method := strings.ToUpper(ep.Method)
+			if method == "" {
+				method = http.MethodPost
+			}
+			routes[k] = method + " " + strings.TrimSuffix(lc.BasePath, "/") + ep.Path
+		}
+		p.listeners = append(p.listeners, &projectListener{path: path, kind: lc.Type, port: port, routes: routes, l: l})
 	}
 }
 

@@ -103,8 +103,9 @@ type Project struct {
 type projectListener struct {
 	path string
 	kind string
-	port int // configured port
-	l    listener.Listener
+	port   int      // configured port
+	routes []string // "POST /webhooks/image/completed", for logs
+	l      listener.Listener
 }
 
 // ListenerAddr returns the address that the listener configured with
@@ -232,6 +233,10 @@ func (p *Project) startAll(ctx context.Context) error {
 	for _, pl := range p.listeners {
 		if err := p.startListener(ctx, pl); err != nil {
 			return fmt.Errorf("compose: start %s: %w", pl.path, err)
+		}
+		for _, route := range pl.routes {
+			method, path, _ := strings.Cut(route, " ")
+			p.log.Info("listener route "+method+" http://"+addrString(pl.l.Addr())+path, "listener", pl.path, "type", pl.kind)
 		}
 	}
 	if p.controller != nil {
