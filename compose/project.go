@@ -101,8 +101,8 @@ type Project struct {
 }
 
 type projectListener struct {
-	path string
-	kind string
+	path   string
+	kind   string
 	port   int      // configured port
 	routes []string // "POST /webhooks/image/completed", for logs
 	l      listener.Listener
