@@ -134,3 +134,8 @@ func joinField(parent, child string) string {
 	}
 	return parent + "." + child
 }
+
+var (
+	_ error = (*CompileError)(nil)
+	_ error = (*EvalError)(nil)
+)

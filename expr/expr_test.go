@@ -58,7 +58,8 @@ const testBody = `{
   "b64": "aGk=",
   "jsontext": "{\"k\": [1, 2.5, \"v\"]}",
   "yes": "yes",
-  "one": 1
+  "one": 1,
+  "ключ": "unicode key"
 }`
 
 // envFields is a Fields backed by a map, like an environment.
@@ -154,6 +155,7 @@ func TestEvalTable(t *testing.T) {
 		{"${body.task_id.x}", nil},
 		{"${body.a-b}", "dash"},
 		{"${body.process-message.output.result}", "ok"},
+		{"${body.ключ}", "unicode key"},
 		// Keys that are gjson syntax are escaped.
 		{`${body["first.name"]}`, "Janet"},
 		{`${body['first.name']}`, "Janet"},

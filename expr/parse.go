@@ -140,7 +140,7 @@ func (p *parser) parseText(inDefault bool) ([]textPart, error) {
 		case !inDefault:
 			literal.WriteByte(c)
 			p.pos++
-		case c == '\\' && strings.IndexByte(`$@{}\`, p.peekAt(1)) >= 0 && p.peekAt(1) != 0:
+		case c == '\\' && strings.IndexByte(`$@{}\`, p.peekAt(1)) >= 0:
 			literal.WriteByte(p.src[p.pos+1])
 			p.pos += 2
 		case c == '{':
@@ -510,7 +510,7 @@ func (p *parser) parseBracket() (segment, error) {
 			return seg, p.syntaxError(numStart, "invalid index %q: use an integer such as [0] or [-1]", p.src[numStart:p.pos])
 		}
 		seg = segment{kind: segIndex, index: n}
-	case c == 0:
+	case p.eof():
 		return seg, p.unterminated()
 	default:
 		return seg, p.syntaxError(p.pos, `unexpected %q in brackets: use [0], [-1], [*] or ["key"]`, c)
