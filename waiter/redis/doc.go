@@ -23,7 +23,8 @@
 // wakes a Wait on another within a few round trips, without polling.
 //
 // Each check and the change it guards run in one script, so two replicas
-// can never both accept an outcome or both register an id.
+// never both accept an outcome, and never both register an id while the
+// first registration's lease is renewed.
 //
 // # Failures
 //

@@ -252,6 +252,40 @@ func deliverWithRetryAny(t *testing.T, w waiter.Waiter, id string, retries *atom
 	}
 }
 
+// TestRedisWhileDown checks that calls fail with the address, instead of
+// hanging, while Redis is down, and that Close still ends the waits.
+func TestRedisWhileDown(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	w := newWaiter(t, srv, &redisw.Options{KeyPrefix: uniquePrefix()})
+	p, err := w.Expect(ctx, "kept-waiting")
+	require.NoError(t, err)
+	results := make(chan error, 1)
+	go func() {
+		_, err := p.Wait(ctx)
+		results <- err
+	}()
+
+	srv.Stop()
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err = w.Expect(short, "new")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), srv.Addr, "error names the address")
+	_, err = w.Deliver(short, "new", waiter.Outcome{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), srv.Addr, "error names the address")
+
+	start := time.Now()
+	require.NoError(t, w.Close())
+	assert.Less(t, time.Since(start), 5*time.Second, "Close does not hang")
+	select {
+	case err := <-results:
+		assert.ErrorIs(t, err, waiter.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not end after Close")
+	}
+}
+
 // deliverWithRetry delivers until Deliver succeeds. A retry after a lost
 // reply may report Duplicate, which a sender also treats as success.
 func deliverWithRetry(t *testing.T, w waiter.Waiter, id string, retries *atomic.Int64) {

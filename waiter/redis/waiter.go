@@ -167,9 +167,17 @@ func (w *Waiter) Expect(ctx context.Context, id string) (waiter.Pending, error) 
 
 	res, err := expectScript.Run(ctx, w.client, w.keys(id), id, token, ms(w.opts.Lease)).Slice()
 	if err != nil {
-		w.forget(p)
-		// The script may have run before the reply was lost.
-		w.finish(finishCall{id: id, token: token})
+		// The script may have run before the reply was lost, so the next
+		// renew pass ends the registration. Ending it here would block the
+		// caller longer than ctx allows while Redis is unreachable.
+		w.mu.Lock()
+		if w.pending[id] == p {
+			delete(w.pending, id)
+		}
+		if !w.closed {
+			w.retryFinish = append(w.retryFinish, finishCall{id: id, token: token})
+		}
+		w.mu.Unlock()
 		return nil, fmt.Errorf("expect id %q in redis at %s: %w", id, w.addr, err)
 	}
 	code, _ := res[0].(int64)
@@ -255,8 +263,9 @@ func (w *Waiter) Stats() waiter.Stats {
 // the ids over at once, and stops its goroutines. Outcomes that had not
 // reached this replica stay in Redis for the next Expect. A Wait whose
 // outcome had already arrived still returns it, and that outcome is
-// deleted from Redis. Close closes
-// the client only when Open made it. A second Close returns
+// deleted from Redis. When Redis cannot be reached, Close gives up on
+// Redis after two seconds, and the registrations end with their lease.
+// Close closes the client only when Open made it. A second Close returns
 // [waiter.ErrClosed]. It is safe for concurrent use.
 func (w *Waiter) Close() error {
 	w.mu.Lock()
@@ -323,6 +332,10 @@ func (w *Waiter) finishArgs(c finishCall) scriptCall {
 // finish ends a registration in Redis. When Redis cannot be reached, the
 // call is queued for the next renew pass, because an outcome that is not
 // deleted after being handed over would reach the next Expect of the id.
+//
+// NOTE: if another replica registers the id before the queued call runs,
+// the call leaves the old outcome in place and that Expect receives it a
+// second time. This needs a Redis outage at the moment a Wait returns.
 func (w *Waiter) finish(c finishCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
