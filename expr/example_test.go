@@ -198,3 +198,37 @@ func ExampleStringify() {
 	// 2.5
 	// ""
 }
+
+// environment exposes variables one at a time, as the env source does.
+type environment map[string]string
+
+func (e environment) Field(name string) (any, bool) {
+	v, ok := e[name]
+	return v, ok
+}
+
+// A Fields source is asked for one key at a time, so it never has to
+// list its content.
+func ExampleFields() {
+	r := expr.Sources{"env": expr.Of(environment{"SSH_USERNAME": "deploy"})}
+	s, _ := expr.MustCompile("${env.SSH_USERNAME}@${env.SSH_TUNNEL_HOST | localhost}:${env.SSH_TUNNEL_PORT | 22}").EvalString(r)
+	fmt.Println(s)
+	// Output: deploy@localhost:22
+}
+
+// A ResolverFunc builds sources on demand, here the tunnel of a gateway.
+func ExampleResolverFunc() {
+	r := expr.ResolverFunc(func(source string) (expr.Value, bool) {
+		if source == "gateway:8090" {
+			return expr.Of(map[string]any{"public_address": "203.0.113.7:9834"}), true
+		}
+		return expr.Value{}, false
+	})
+	tmpl := expr.MustCompile("http://${gateway:8090.public_address}/callback")
+	fmt.Println(tmpl.Sources())
+	s, _ := tmpl.EvalString(r)
+	fmt.Println(s)
+	// Output:
+	// [gateway:8090]
+	// http://203.0.113.7:9834/callback
+}
