@@ -1007,3 +1007,16 @@ func TestEvalStructIsOpaque(t *testing.T) {
 	assert.Nil(t, mustEval(t, "${input.URL}", r))
 	assert.Equal(t, `{"URL":"u"}`, mustEval(t, "x ${input}", r).(string)[2:])
 }
+
+func TestZeroTemplate(t *testing.T) {
+	var tmpl expr.Template
+	v, err := tmpl.Eval(expr.Sources{})
+	require.NoError(t, err)
+	assert.Equal(t, "", v)
+	s, err := tmpl.EvalString(expr.Sources{})
+	require.NoError(t, err)
+	assert.Equal(t, "", s)
+	assert.True(t, tmpl.Static())
+	assert.Empty(t, tmpl.Sources())
+	assert.Equal(t, "", tmpl.String())
+}

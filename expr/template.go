@@ -10,12 +10,23 @@ import (
 
 // Template is a compiled template: a string with ${...} expressions, or a
 // map or list whose string leaves are such strings. A Template is
-// immutable and safe for concurrent use.
+// immutable and safe for concurrent use. The zero Template is the empty
+// text.
 type Template struct {
 	text    string
 	root    node
 	sources []string
-	static  bool
+	dynamic bool
+}
+
+// emptyText is the root of the zero Template.
+var emptyText = newConst("")
+
+func (t *Template) node() node {
+	if t.root == nil {
+		return emptyText
+	}
+	return t.root
 }
 
 // Compile parses a template string. Errors are [*CompileError]s that
@@ -26,7 +37,7 @@ func Compile(text string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Template{text: text, root: root, sources: p.sources, static: !p.hasExpr}, nil
+	return &Template{text: text, root: root, sources: p.sources, dynamic: p.hasExpr}, nil
 }
 
 // CompileValue compiles a value decoded from YAML or JSON: a string, a
@@ -45,7 +56,7 @@ func CompileValue(v any) (*Template, error) {
 	if !ok {
 		text = Stringify(v)
 	}
-	return &Template{text: text, root: root, sources: c.sources, static: !c.hasExpr}, nil
+	return &Template{text: text, root: root, sources: c.sources, dynamic: c.hasExpr}, nil
 }
 
 // valueCompiler compiles the leaves of a value and merges their sources.
@@ -177,7 +188,7 @@ func MustCompile(text string) *Template {
 // Errors are [*EvalError]s that wrap [ErrEval]. Eval is safe for
 // concurrent use if r is.
 func (t *Template) Eval(r Resolver) (any, error) {
-	v, err := t.root.eval(r)
+	v, err := t.node().eval(r)
 	if err != nil {
 		return nil, err
 	}
@@ -188,13 +199,13 @@ func (t *Template) Eval(r Resolver) (any, error) {
 // the form that [Stringify] gives. It is safe for concurrent use if r
 // is.
 func (t *Template) EvalString(r Resolver) (string, error) {
-	switch root := t.root.(type) {
+	switch root := t.node().(type) {
 	case *constNode:
 		return root.text, nil
 	case *textNode:
 		return root.render(r)
 	}
-	v, err := t.root.eval(r)
+	v, err := t.node().eval(r)
 	if err != nil {
 		return "", err
 	}
@@ -209,7 +220,7 @@ func (t *Template) Sources() []string { return slices.Clone(t.sources) }
 
 // Static reports whether the template contains no expression, so that
 // Eval always returns the same value.
-func (t *Template) Static() bool { return t.static }
+func (t *Template) Static() bool { return !t.dynamic }
 
 // String returns the template's source text (for a map or list, its JSON
 // form).
