@@ -13,8 +13,8 @@
 //
 // Without a fixed URL, ngrok assigns a random one per port. A missing
 // authtoken fails before any traffic, with a message that explains how
-// to set it. ngrok's error codes (ERR_NGROK_...) are turned into errors that
-// say what to do, and rejected authtokens wrap [driver.ErrAuth] and are
+// to set it. ngrok's error codes (ERR_NGROK_...) become errors that
+// explain what to do. Rejected authtokens wrap [driver.ErrAuth] and are
 // not retried. The authtoken never appears in logs or errors.
 //
 // Sessions implement [driver.Listening]: a host program can serve its
