@@ -483,3 +483,23 @@ func TestDeniedAfterReconnectIsLoggedAndRetried(t *testing.T) {
 	assert.Equal(t, "back again", body)
 	assert.Contains(t, logs.String(), "remote forward bound after being denied")
 }
+
+func TestForwardWaitsForReconnect(t *testing.T) {
+	s := sshdtest.Start(t, nil)
+	session := open(t, keySettings(s), nil)
+	s.Stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := session.Forward(ctx, loopbackForward(t, localServer(t, "x")))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	s.Restart()
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tunnel, err := session.Forward(ctx, loopbackForward(t, localServer(t, "after the outage")))
+	require.NoError(t, err)
+	body, err := drivertest.Get(reach(tunnel.Endpoint()), 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "after the outage", body)
+}
