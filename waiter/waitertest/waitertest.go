@@ -44,6 +44,7 @@ func Run(t *testing.T, newWaiter func(t *testing.T) waiter.Waiter) {
 		{"CancelAfterArrival", testCancelAfterArrival},
 		{"ContextDeadline", testContextDeadline},
 		{"ContextEndedBeforeWait", testContextEndedBeforeWait},
+		{"DeliverRacesContext", testDeliverRacesContext},
 		{"CloseWhileWaiting", testCloseWhileWaiting},
 		{"EmptyID", testEmptyID},
 		{"OutcomeRoundTrip", testOutcomeRoundTrip},
@@ -412,6 +413,31 @@ func testContextEndedBeforeWait(t *testing.T, w waiter.Waiter) {
 	got, err := p.Wait(ctx)
 	require.NoError(t, err)
 	assertSameJSON(t, result("here"), got)
+}
+
+// testDeliverRacesContext ends a Wait's context while the outcome is
+// being delivered, many times. Whichever wins, the outcome is not lost:
+// either Wait returns it, or the next Expect for the id does.
+func testDeliverRacesContext(t *testing.T, w waiter.Waiter) {
+	for i := range 100 {
+		id := newID(t, fmt.Sprint("race", i))
+		p := expect(t, w, id)
+		ctx, cancel := context.WithCancel(context.Background())
+		delivered := make(chan error, 1)
+		go func() {
+			_, err := w.Deliver(context.Background(), id, result(i))
+			delivered <- err
+		}()
+		go cancel()
+		got, err := p.Wait(ctx)
+		require.NoError(t, <-delivered)
+		if err != nil {
+			require.ErrorIs(t, err, context.Canceled)
+			got, err = expect(t, w, id).Wait(waitCtx(t))
+			require.NoError(t, err, "the next Expect gets the outcome of %s", id)
+		}
+		assertSameJSON(t, result(i), got)
+	}
 }
 
 func testCloseWhileWaiting(t *testing.T, w waiter.Waiter) {
