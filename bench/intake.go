@@ -68,4 +68,3 @@ func runDelivery(cfg config, t *table) error {
 	t.compare("2 delivery", "peak RSS of the server", "MiB", median(te[2]), median(fl[2]), noTarget, 0)
 	return nil
 }
-

@@ -128,10 +128,10 @@ func numCPU() int { return runtime.NumCPU() }
 type targetKind int
 
 const (
-	noTarget      targetKind = iota
-	ratioAtLeast             // tether / floor ≥ limit
-	ratioAtMost              // tether / floor ≤ limit
-	valueAtMost              // tether ≤ limit
+	noTarget     targetKind = iota
+	ratioAtLeast            // tether / floor ≥ limit
+	ratioAtMost             // tether / floor ≤ limit
+	valueAtMost             // tether ≤ limit
 )
 
 // row is one line of the result table. Floor is NaN when the row has
