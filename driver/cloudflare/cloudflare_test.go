@@ -87,10 +87,20 @@ func TestConformance(t *testing.T) {
 	drivertest.Run(t, drivertest.Harness{
 		Driver: cloudflare.New(nil),
 		SettingsFunc: func(t *testing.T) map[string]any {
-			settings, _ := fake(t, "new")
+			settings, _ := fake(t, "proxy")
 			return settings
 		},
+		Reach: proxyURL,
 	})
+}
+
+// proxyURL maps the fake's public URL, https://run-N-pPORT.trycloudflare.com,
+// to its proxy on loopback port PORT.
+func proxyURL(e driver.Endpoint) string {
+	host := strings.TrimPrefix(e.PublicURL, "https://")
+	label := strings.Split(host, ".")[0]
+	port := label[strings.LastIndex(label, "-p")+2:]
+	return "http://127.0.0.1:" + port
 }
 
 func TestURLFromEachSource(t *testing.T) {

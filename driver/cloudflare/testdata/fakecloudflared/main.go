@@ -11,6 +11,8 @@
 //	flood    prints 200 KB of log lines (one of them 20 KB long) on both pipes, then the URL
 //	crash    prints the URL, then exits 300 ms later, on the first run only
 //	named    prints "Registered tunnel connection" and serves /ready
+//	proxy    like new, and also proxies HTTP from a loopback port to the
+//	         --url origin; the URL is https://run-N-pPORT.trycloudflare.com
 //
 // Each run writes its pid to FAKE_CF_DIR/pid-N and its arguments and
 // whether TUNNEL_TOKEN was set to FAKE_CF_DIR/args-N, where N counts the
@@ -21,6 +23,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -38,6 +42,14 @@ func main() {
 	}
 	run := nextRun(dir)
 	host := fmt.Sprintf("run-%d-fake.trycloudflare.com", run)
+	if mode == "proxy" {
+		port, err := startProxy(flagValue("--url"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ERR proxy failed: %v\n", err)
+			os.Exit(1)
+		}
+		host = fmt.Sprintf("run-%d-p%d.trycloudflare.com", run, port)
+	}
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("pid-%d", run)), []byte(strconv.Itoa(os.Getpid())), 0o600)
 	_, tokenSet := os.LookupEnv("TUNNEL_TOKEN")
 	record := strings.Join(os.Args[1:], " ") + "\ntoken=" + strconv.FormatBool(tokenSet) + "\n"
@@ -53,7 +65,7 @@ func main() {
 	ts := time.Now().UTC().Format(time.RFC3339)
 
 	switch mode {
-	case "new", "crash":
+	case "new", "crash", "proxy":
 		fmt.Fprintf(os.Stderr, "%s INF Requesting new quick Tunnel on trycloudflare.com...\n", ts)
 		box(os.Stderr, ts+" INF ", "https://"+host)
 	case "old":
@@ -141,4 +153,19 @@ func serveMetrics(addr, host, mode string) {
 		}
 	})
 	_ = http.Serve(l, mux)
+}
+
+// startProxy serves HTTP on a loopback port and forwards every request to
+// origin, as Cloudflare's edge does through a real tunnel.
+func startProxy(origin string) (int, error) {
+	target, err := url.Parse(origin)
+	if err != nil {
+		return 0, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	go func() { _ = http.Serve(l, httputil.NewSingleHostReverseProxy(target)) }()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
