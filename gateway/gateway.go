@@ -164,9 +164,9 @@ type gateway struct {
 	started  bool           // guarded by mu
 	shutdown bool           // guarded by mu
 	session  driver.Session // guarded by mu
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closed   chan struct{} // closed by Shutdown
+	cancel   context.CancelFunc // guarded by mu; stops the run goroutines
+	wg       sync.WaitGroup     // the run goroutines, one per port
+	closed   chan struct{}      // closed by Shutdown
 }
 
 type portState struct {
