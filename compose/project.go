@@ -409,10 +409,10 @@ func (p *Project) resolve(source string) (expr.Value, bool) {
 			return expr.Of(gateway.Endpoint{PublicURL: "http://" + addr.String(), PublicAddress: addr.String(), Port: n}), true
 		}
 	}
+	// Endpoint waits for the tunnel up to the gateway's ready timeout.
 	ep, err := g.Endpoint(context.Background(), n)
 	if err != nil {
-		p.log.Warn("gateway endpoint not available", "port", n, "error", err)
-		return expr.Value{}, false
+		return expr.Failed(err), true
 	}
 	return expr.Of(ep), true
 }

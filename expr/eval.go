@@ -208,6 +208,9 @@ func (p *pathRef) eval(r Resolver) (val, error) {
 	if !ok {
 		return val{}, nil
 	}
+	if src.err != nil {
+		return val{}, &problemError{problem: "read " + p.source + ": " + src.err.Error(), cause: src.err}
+	}
 	return lookupValue(src, p.segs, p.foldFirst), nil
 }
 

@@ -14,6 +14,7 @@ type Value struct {
 	raw  []byte
 	data any
 	json bool
+	err  error
 }
 
 // JSON returns a Value backed by a raw JSON document. raw must stay
@@ -44,6 +45,12 @@ func Of(v any) Value {
 	}
 	return Value{data: v}
 }
+
+// Failed returns a Value for a source that exists but cannot be read now,
+// such as a gateway whose tunnel failed to open: every expression that
+// reads it fails with an [EvalError] that wraps err, and a default does
+// not replace it.
+func Failed(err error) Value { return Value{err: err} }
 
 // Fields is a source whose top-level keys are looked up one at a time,
 // such as the process environment.
