@@ -161,9 +161,9 @@ type gateway struct {
 	ports        map[int]*portState // fixed after New; each entry has its own lock
 
 	mu       sync.Mutex
-	started  bool           // guarded by mu
-	shutdown bool           // guarded by mu
-	session  driver.Session // guarded by mu
+	started  bool               // guarded by mu
+	shutdown bool               // guarded by mu
+	session  driver.Session     // guarded by mu
 	cancel   context.CancelFunc // guarded by mu; stops the run goroutines
 	wg       sync.WaitGroup     // the run goroutines, one per port
 	closed   chan struct{}      // closed by Shutdown
