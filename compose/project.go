@@ -20,9 +20,8 @@ import (
 	"github.com/tether-go/tether/waiter"
 	"github.com/tether-go/tether/workflow"
 
-	// The built-in tunnel drivers register themselves.
-	_ "github.com/tether-go/tether/driver/local"
-	_ "github.com/tether-go/tether/driver/static"
+	// Every built-in tunnel driver that the YAML can name.
+	_ "github.com/tether-go/tether/driver/all"
 )
 
 // DefaultWorkflowID is the id of a workflow written without one, as

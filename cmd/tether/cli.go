@@ -18,9 +18,8 @@ import (
 	"github.com/tether-go/tether/compose"
 	"github.com/tether-go/tether/workflow"
 
-	// Tunnel drivers that tether's YAML can name.
-	_ "github.com/tether-go/tether/driver/local"
-	_ "github.com/tether-go/tether/driver/static"
+	// Every built-in tunnel driver that the YAML can name.
+	_ "github.com/tether-go/tether/driver/all"
 )
 
 // exitError carries a process exit code through cobra.
