@@ -246,8 +246,7 @@ func TestNamedTunnelByCredentialsFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://hooks.example.com", tunnel.Endpoint().PublicURL)
 	args := readRun(t, dir, "args", 1)
-	assert.Contains(t, args, "--credentials-file "+credentials)
-	assert.Contains(t, args, "run my-tunnel")
+	assert.Contains(t, args, "run --credentials-file "+credentials+" my-tunnel")
 }
 
 func TestCloudflaredMissing(t *testing.T) {

@@ -124,11 +124,13 @@ func (t *tunnel) spawn() (*process, error) {
 
 	args := []string{"tunnel", "--no-autoupdate", "--config", config, "--metrics", metrics,
 		"--url", "http://" + t.forward.LocalAddress()}
-	if s.credentialsFile != "" {
-		args = append(args, "--credentials-file", s.credentialsFile)
-	}
 	if s.named() {
+		// --credentials-file is a flag of the run subcommand, so it
+		// follows "run" (cloudflared's buildRunCommand).
 		args = append(args, "run")
+		if s.credentialsFile != "" {
+			args = append(args, "--credentials-file", s.credentialsFile)
+		}
 		if s.tunnel != "" {
 			args = append(args, s.tunnel)
 		}
