@@ -25,7 +25,7 @@ const (
 	DefaultCallbackURLField = "callback_url"
 )
 
-// When tells a Provider when it sends a task's callbacks.
+// When is the moment a Provider sends a task's callbacks at.
 type When int
 
 const (
@@ -100,7 +100,7 @@ type Behavior struct {
 	// Callbacks are sent in order, each after the reply to the one
 	// before.
 	Callbacks []Callback
-	// When says when the callbacks are sent.
+	// When selects the moment the callbacks are sent.
 	When When
 	// Status is the response status. Zero means 202 Accepted.
 	Status int
@@ -168,7 +168,8 @@ type Request struct {
 	CallbackURL string
 }
 
-// Reply is what a callback request got.
+// Reply is the outcome of one callback request: the listener's reply
+// or the error that prevented one.
 type Reply struct {
 	// TaskID is the task the callback was for.
 	TaskID string
@@ -202,7 +203,7 @@ func WithCallbackURLField(name string) ProviderOption {
 }
 
 // Provider is a fake asynchronous API on 127.0.0.1: it accepts a task,
-// answers 202 and calls back as its Behavior scripts. It reads the task
+// replies 202 and sends callbacks as its Behavior scripts. It reads the task
 // id and the callback URL from the JSON request body (fields task_id
 // and callback_url by default) and posts JSON callbacks to that URL.
 //
@@ -351,6 +352,7 @@ func (p *Provider) send(req Request, callbacks []Callback) {
 
 func (p *Provider) post(req Request, c Callback) Reply {
 	reply := Reply{TaskID: req.TaskID, Callback: c}
+
 	data, err := json.Marshal(c.body(req.TaskID))
 	if err != nil {
 		reply.Err = fmt.Errorf("encode callback body: %w", err)
@@ -364,12 +366,14 @@ func (p *Provider) post(req Request, c Callback) Reply {
 		return reply
 	}
 	hr.Header.Set("Content-Type", "application/json")
+
 	resp, err := p.client.Do(hr)
 	if err != nil {
 		reply.Err = fmt.Errorf("post callback: %w", err)
 		return reply
 	}
 	defer resp.Body.Close()
+
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	reply.StatusCode = resp.StatusCode
 	reply.Body = string(body)

@@ -187,7 +187,7 @@ func TestProviderLateCallbackAfterTimeout(t *testing.T) {
 	p.RequireFailed(run)
 	replies := api.Release()
 
-	// Nobody waits any more, so the listener keeps the outcome for a
+	// No job waits any more, so the listener keeps the outcome for a
 	// retry of the job.
 	assert.Equal(t, []string{"processing:ignored", "completed:stored"}, replyStatuses(replies))
 	assert.Equal(t, workflow.StateFailed, p.Run(run).State)

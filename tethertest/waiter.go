@@ -14,9 +14,9 @@ import (
 type watchedWaiter struct {
 	waiter.Waiter
 
-	mu       sync.Mutex // guards live and changed
-	live     map[string]int  // live registrations by id
-	inWait   map[string]bool // ids whose Wait has been called
+	mu     sync.Mutex      // guards live and changed
+	live   map[string]int  // live registrations by id
+	inWait map[string]bool // ids whose Wait has been called
 	// changed is closed and replaced on every Expect and every end of a
 	// registration.
 	changed chan struct{}
