@@ -222,13 +222,18 @@ func (t *table) print(w io.Writer) {
 	}
 }
 
-// formatValue formats v in unit: "req/s", "runs/s", "ms", "µs", "ns",
+// formatValue formats v in unit: "req/s", "runs/s", "ms", "ns",
 // "s", "KiB", "MiB", "MiB/s" or "allocs".
 func formatValue(v float64, unit string) string {
 	switch unit {
 	case "req/s", "runs/s", "allocs", "ns", "B":
 		return fmt.Sprintf("%s %s", groupDigits(v), unit)
-	case "ms", "µs", "s", "KiB", "MiB", "MiB/s":
+	case "ms":
+		if v < 1 {
+			return fmt.Sprintf("%.3f %s", v, unit)
+		}
+		return fmt.Sprintf("%.2f %s", v, unit)
+	case "s", "KiB", "MiB", "MiB/s":
 		return fmt.Sprintf("%.2f %s", v, unit)
 	}
 	return fmt.Sprintf("%g %s", v, unit)
