@@ -27,8 +27,8 @@ type Config struct {
 
 // Listener is one listener block: an http-callback or http-trigger
 // server. A listener with a single endpoint may put the endpoint's fields
-// at the top level (the embedded Endpoint); the long form lists them under
-// callbacks or triggers, below BasePath.
+// at the top level, in the embedded Endpoint. The long form lists the
+// endpoints under callbacks or triggers, below BasePath.
 type Listener struct {
 	Type    string `yaml:"type" validate:"required,oneof=http-callback http-trigger"`
 	Runtime string `yaml:"runtime"`
@@ -158,7 +158,7 @@ type Component struct {
 	path string
 }
 
-// Completion says how an http-client component learns that the remote
+// Completion describes how an http-client component learns that the remote
 // task finished: by a callback to a listener or by polling.
 type Completion struct {
 	Type        string   `yaml:"type" validate:"required,oneof=callback polling"`

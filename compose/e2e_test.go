@@ -70,8 +70,8 @@ workflow:
   output: ${output}
 `
 
-// asyncAPI is a stand-in for an asynchronous API: it answers 202 and
-// calls back as its behaviour says.
+// asyncAPI is a stand-in for an asynchronous API: it replies 202 and
+// sends callbacks as its behave function decides.
 type asyncAPI struct {
 	*httptest.Server
 	// behave decides, for one task, what the API does; it runs in the
@@ -177,7 +177,7 @@ func (tp *testProject) stats(t *testing.T) waiter.Stats {
 func TestCallbackBeforeAcceptedResponse(t *testing.T) {
 	api := newAsyncAPI(t, nil)
 	api.behave = func(task map[string]any) {
-		// The callback is delivered before the API has even answered 202.
+		// The callback is delivered before the API has replied 202.
 		code, reply := post(t, task["callback_url"].(string), map[string]any{
 			"task_id": task["task_id"], "status": "completed", "output": map[string]any{"doubled": 42},
 		})

@@ -98,7 +98,7 @@ func fieldPath(prefix, namespace string) string {
 	return joinPath(prefix, rest)
 }
 
-// requiredHints say what to write in a required field, keyed by
+// requiredHints tell what to write in a required field, keyed by
 // field@section.
 var requiredHints = map[string]string{
 	"type@listener":   "set http-callback (to receive results for waiting workflows) or http-trigger (to start workflows)",
