@@ -236,18 +236,23 @@ func (e *Engine) start(ctx context.Context, workflowID string, input any) (*live
 	for i, j := range w.jobs {
 		rec.Jobs[i] = JobRun{ID: j.id, State: StatePending}
 	}
-	if err := e.store.Save(ctx, rec); err != nil {
-		return nil, fmt.Errorf("start workflow %q: %w", workflowID, err)
-	}
-
 	runCtx, cancel := context.WithCancelCause(e.base)
 	lr := &liveRun{engine: e, rec: rec, cancel: cancel, done: make(chan struct{})}
+	// A cancel request can name the run as soon as the record is stored,
+	// so the watch starts before the first save.
+	e.watchCancel(lr)
+	if err := e.store.Save(ctx, rec); err != nil {
+		lr.stopWatch()
+		cancel(nil)
+		return nil, fmt.Errorf("start workflow %q: %w", workflowID, err)
+	}
 
 	e.runsMu.Lock()
 	if e.closing {
 		e.runsMu.Unlock()
 		cancel(nil)
 		lr.finish(StateCancelled, nil, fmt.Errorf("start workflow %q: %w", workflowID, ErrClosed))
+		lr.stopWatch()
 		return nil, fmt.Errorf("start workflow %q: %w", workflowID, ErrClosed)
 	}
 	e.live[rec.ID] = lr
@@ -297,9 +302,25 @@ func (e *Engine) List(ctx context.Context, q Query) ([]*Run, error) {
 // record. The error is ctx's error when ctx ends first, one wrapping
 // ErrUnknownRun for an unknown id, and otherwise the run's error as Run
 // returns it. For a run that this engine did not execute, the error
-// wraps only its stored message (and ErrCancelled for a cancelled run),
-// and Wait checks the store once a second until the run ends.
+// wraps only its stored message (and ErrCancelled for a cancelled run).
+// Wait then learns of the run's end from a [SharedStore]'s notification,
+// or, with any other store, by checking the store once a second.
 func (e *Engine) Wait(ctx context.Context, runID string) (*Run, error) {
+	if ss, ok := e.store.(SharedStore); ok {
+		if lr := e.liveRun(runID); lr != nil {
+			select {
+			case <-lr.done:
+				return lr.snapshot(), lr.err
+			case <-ctx.Done():
+				return nil, fmt.Errorf("wait for run %s: %w", runID, context.Cause(ctx))
+			}
+		}
+		rec, err := e.waitShared(ctx, ss, runID)
+		if err != nil {
+			return nil, fmt.Errorf("wait for run %s: %w", runID, err)
+		}
+		return rec, storedRunError(rec)
+	}
 	for {
 		if lr := e.liveRun(runID); lr != nil {
 			select {
@@ -331,8 +352,12 @@ func (e *Engine) Wait(ctx context.Context, runID string) (*Run, error) {
 // with ctx's error when ctx ends first (the run still stops).
 // Cancelling a run that has already ended does nothing, so a run that
 // completed just before Cancel stays completed. Cancel returns an error
-// wrapping ErrUnknownRun for an unknown id, and an error for a run that
-// another engine executes.
+// wrapping ErrUnknownRun for an unknown id.
+//
+// A run that another engine executes can be cancelled only through a
+// [SharedStore]: Cancel sends the request and waits until the run's end
+// is stored, for at most 30 seconds. With any other store, Cancel returns
+// an error for such a run.
 func (e *Engine) Cancel(ctx context.Context, runID string) error {
 	if lr := e.liveRun(runID); lr != nil {
 		return e.cancel(ctx, lr)
@@ -347,6 +372,9 @@ func (e *Engine) Cancel(ctx context.Context, runID string) error {
 	// The run may have started here between the two lookups.
 	if lr := e.liveRun(runID); lr != nil {
 		return e.cancel(ctx, lr)
+	}
+	if ss, ok := e.store.(SharedStore); ok {
+		return e.cancelShared(ctx, ss, runID)
 	}
 	return fmt.Errorf("cancel run %s: run is %s in another engine; cancel it there", runID, rec.State)
 }
@@ -428,10 +456,19 @@ type liveRun struct {
 	engine *Engine
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the run has ended and err is set
+	// unwatch ends the SharedStore's cancel watch; nil for other stores.
+	unwatch func()
 
 	mu  sync.Mutex // guards rec, and orders the saves of rec
 	rec *Run
 	err error // the run's error, set before done is closed
+}
+
+// stopWatch ends the run's cancel watch, if any.
+func (lr *liveRun) stopWatch() {
+	if lr.unwatch != nil {
+		lr.unwatch()
+	}
 }
 
 func (lr *liveRun) workflowID() string {

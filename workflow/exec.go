@@ -19,6 +19,7 @@ type jobResult struct {
 func (e *Engine) execute(ctx context.Context, lr *liveRun, w *compiledWorkflow, input any) {
 	runID := lr.rec.ID
 	defer func() {
+		lr.stopWatch()
 		e.runsMu.Lock()
 		delete(e.live, runID)
 		e.runsMu.Unlock()
