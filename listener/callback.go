@@ -178,19 +178,23 @@ func (ep *callbackEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if !ep.bulk {
 		entry, rerr, err := ep.deliver(ctx, q)
 		if rerr != nil {
+			ep.core.observeCallback(ep.path, ResultRejected)
 			writeError(w, rerr.status, rerr.msg)
 			return
 		}
 		if err != nil {
+			ep.core.observeCallback(ep.path, ResultRejected)
 			ep.deliveryFailed(w, entry.ID, err)
 			return
 		}
+		ep.core.observeCallback(ep.path, Result(entry.Status))
 		ep.finish(w, q, jsonReply(http.StatusOK, entry), entry.value())
 		return
 	}
 
 	items, rerr := ep.items(q)
 	if rerr != nil {
+		ep.core.observeCallback(ep.path, ResultRejected)
 		writeError(w, rerr.status, rerr.msg)
 		return
 	}
@@ -201,11 +205,15 @@ func (ep *callbackEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			// Outcomes delivered so far come back as duplicates when the
 			// sender retries the whole batch.
+			ep.core.observeCallback(ep.path, ResultRejected)
 			ep.deliveryFailed(w, entry.ID, err)
 			return
 		}
 		if rerr != nil {
 			entry = callbackEntry{Error: rerr.msg}
+			ep.core.observeCallback(ep.path, ResultRejected)
+		} else {
+			ep.core.observeCallback(ep.path, Result(entry.Status))
 		}
 		entries[i], values[i] = entry, entry.value()
 	}

@@ -80,6 +80,9 @@ type Options struct {
 	Sources expr.Resolver
 	// Clock measures idempotency windows. Nil means the wall clock.
 	Clock clock.Clock
+	// Observer receives callback and trigger results and signature
+	// failures, for metrics. Nil observes nothing.
+	Observer *Observer
 }
 
 // Limits bounds what one listener accepts. Zero fields take the Default

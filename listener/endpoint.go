@@ -69,6 +69,7 @@ func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request 
 	max := e.core.limits.MaxBodyBytes
 	data, rerr := readBody(w, r, max)
 	if rerr != nil {
+		e.core.observeRejected(e.path)
 		writeError(w, rerr.status, rerr.msg)
 		return nil
 	}
@@ -76,6 +77,8 @@ func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request 
 		if err := e.verify.Verify(r, data); err != nil {
 			e.core.warn.log("listener: request rejected: not verified",
 				"listener", e.core.kind, "endpoint", e.field, "path", e.path, "reason", err)
+			e.core.observeSignatureFailed(e.path)
+			e.core.observeRejected(e.path)
 			writeError(w, http.StatusUnauthorized, "request not verified: signature or token rejected")
 			return nil
 		}
@@ -83,6 +86,7 @@ func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request 
 	b, rerr := decodeBody(r.Header, data, max)
 	if rerr != nil {
 		e.core.logger.Debug("listener: request rejected", "endpoint", e.field, "status", rerr.status, "reason", rerr.msg)
+		e.core.observeRejected(e.path)
 		writeError(w, rerr.status, rerr.msg)
 		return nil
 	}

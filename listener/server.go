@@ -55,8 +55,10 @@ type core struct {
 	warn    *warnLimiter
 	sources expr.Resolver
 	clock   clock.Clock
-	routes  map[string]*route
-	slots   chan struct{} // nil means no concurrency limit
+	// observer is nil when Options.Observer is.
+	observer *Observer
+	routes   map[string]*route
+	slots    chan struct{} // nil means no concurrency limit
 
 	reqMu    sync.Mutex    // guards closing, active and drained
 	closing  bool          // set by Shutdown and Close
@@ -90,14 +92,15 @@ func newCore(kind, host string, port, maxConcurrent int, limits Limits, opts *Op
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &core{
-		kind:    kind,
-		address: net.JoinHostPort(host, strconv.Itoa(port)),
-		limits:  limits,
-		logger:  logger,
-		warn:    newWarnLimiter(logger, clock.Or(opts.Clock)),
-		sources: opts.Sources,
-		clock:   clock.Or(opts.Clock),
-		routes:  make(map[string]*route),
+		kind:     kind,
+		address:  net.JoinHostPort(host, strconv.Itoa(port)),
+		limits:   limits,
+		logger:   logger,
+		warn:     newWarnLimiter(logger, clock.Or(opts.Clock)),
+		sources:  opts.Sources,
+		clock:    clock.Or(opts.Clock),
+		observer: opts.Observer,
+		routes:   make(map[string]*route),
 	}
 	if maxConcurrent > 0 {
 		c.slots = make(chan struct{}, maxConcurrent)

@@ -182,6 +182,7 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := ep.idemKey.EvalString(q)
 	if err != nil {
+		ep.core.observeTrigger(ep.path, ResultRejected)
 		ep.evalFailed(w, "idempotency_key", err)
 		return
 	}
@@ -194,10 +195,12 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if replay != nil {
 		ep.core.logger.Debug("listener: repeated idempotency key; nothing started", "endpoint", ep.field, "key", key)
 		w.Header().Set(replayedHeader, "true")
+		ep.core.observeTrigger(ep.path, ResultReplayed)
 		replay.write(w)
 		return
 	}
 	if !first {
+		ep.core.observeTrigger(ep.path, ResultRejected)
 		ep.core.writeUnavailable(w, "request gave up waiting for an earlier delivery with the same idempotency key")
 		return
 	}
@@ -222,15 +225,18 @@ func (ep *triggerEndpoint) start(w http.ResponseWriter, r *http.Request, q *requ
 	if !ep.bulk {
 		input, err := ep.input.Eval(q)
 		if err != nil {
+			ep.core.observeTrigger(ep.path, ResultRejected)
 			ep.evalFailed(w, "input", err)
 			return nil
 		}
 		info, err := ep.starter.StartRun(ctx, ep.workflow, input)
 		if err != nil {
 			ep.core.logger.Error("listener: start workflow", "endpoint", ep.field, "workflow", ep.workflow, "error", err)
+			ep.core.observeTrigger(ep.path, ResultRejected)
 			ep.core.writeUnavailable(w, fmt.Sprintf("start workflow %q: %v", ep.workflow, err))
 			return nil
 		}
+		ep.core.observeTrigger(ep.path, ResultStarted)
 		ep.core.logger.Debug("listener: run started", "endpoint", ep.field, "workflow", ep.workflow, "task_id", info.ID)
 		entry := runEntry{TaskID: info.ID, Status: info.Status}
 		return ep.finish(w, q, jsonReply(http.StatusOK, entry), entry.value())
@@ -238,6 +244,7 @@ func (ep *triggerEndpoint) start(w http.ResponseWriter, r *http.Request, q *requ
 
 	items, rerr := ep.items(q)
 	if rerr != nil {
+		ep.core.observeTrigger(ep.path, ResultRejected)
 		writeError(w, rerr.status, rerr.msg)
 		return nil
 	}
@@ -253,13 +260,16 @@ func (ep *triggerEndpoint) start(w http.ResponseWriter, r *http.Request, q *requ
 func (ep *triggerEndpoint) startItem(ctx context.Context, i int, q *request) runEntry {
 	input, err := ep.input.Eval(q)
 	if err != nil {
+		ep.core.observeTrigger(ep.path, ResultRejected)
 		return runEntry{Error: "evaluate input: " + evalReason(err)}
 	}
 	info, err := ep.starter.StartRun(ctx, ep.workflow, input)
 	if err != nil {
 		ep.core.logger.Error("listener: start workflow", "endpoint", ep.field, "workflow", ep.workflow, "item", i, "error", err)
+		ep.core.observeTrigger(ep.path, ResultRejected)
 		return runEntry{Error: fmt.Sprintf("start workflow %q: %v", ep.workflow, err)}
 	}
+	ep.core.observeTrigger(ep.path, ResultStarted)
 	ep.core.logger.Debug("listener: run started", "endpoint", ep.field, "workflow", ep.workflow, "item", i, "task_id", info.ID)
 	return runEntry{TaskID: info.ID, Status: info.Status}
 }

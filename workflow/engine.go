@@ -39,6 +39,9 @@ type Options struct {
 	// a client with http.DefaultTransport. Its own Timeout, if any, adds
 	// to the components' Timeout.
 	HTTPClient *http.Client
+	// Observer receives waits for callbacks and run ends, for metrics.
+	// Nil observes nothing.
+	Observer *Observer
 }
 
 // WorkflowInfo describes a workflow for listings.
@@ -61,6 +64,7 @@ type Engine struct {
 	log        *slog.Logger
 	clock      clock.Clock
 	client     *http.Client
+	observer   *Observer // nil when Options.Observer is
 
 	// base is the parent of every run's context; stop cancels it.
 	base context.Context
@@ -90,6 +94,7 @@ func New(opts *Options) *Engine {
 		log:        opts.Logger,
 		clock:      clock.Or(opts.Clock),
 		client:     opts.HTTPClient,
+		observer:   opts.Observer,
 		components: make(map[string]Component),
 		workflows:  make(map[string]*compiledWorkflow),
 		live:       make(map[string]*liveRun),

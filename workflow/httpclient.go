@@ -303,7 +303,7 @@ func (c *httpComponent) Invoke(ctx context.Context, call *Call) (any, error) {
 				}
 				defer pending.Cancel()
 			}
-			result, err = c.waitCallback(ctx, pending, log)
+			result, err = c.waitCallback(ctx, pending, call.WorkflowID, log)
 		case CompletionPolling:
 			result, err = c.poll(ctx, s, req.header, log)
 		}
@@ -571,23 +571,29 @@ func (c *httpComponent) expect(ctx context.Context, s *scope) (waiter.Pending, e
 
 // waitCallback waits for the outcome of pending, bounded by the
 // completion's timeout.
-func (c *httpComponent) waitCallback(ctx context.Context, pending waiter.Pending, log *slog.Logger) (any, error) {
+func (c *httpComponent) waitCallback(ctx context.Context, pending waiter.Pending, workflowID string, log *slog.Logger) (any, error) {
 	id := pending.ID()
 	timeout := &timeoutError{msg: fmt.Sprintf("callback %q not received within %s", id, c.completion.timeout)}
 	waitCtx, stop := withTimeout(ctx, c.engine.clock, c.completion.timeout, timeout)
 	defer stop()
 
 	log.Debug("waiting for callback", "callback_id", id, "timeout", c.completion.timeout)
+	started := c.engine.clock.Now()
+	c.engine.observeWaitStarted(workflowID, c.id)
 	outcome, err := pending.Wait(waitCtx)
 	if err != nil {
 		if context.Cause(waitCtx) == timeout {
+			c.engine.observeWaitEnded(workflowID, c.id, started, WaitTimeout)
 			return nil, timeout
 		}
+		c.engine.observeWaitEnded(workflowID, c.id, started, WaitCancelled)
 		return nil, fmt.Errorf("wait for callback %q: %w", id, err)
 	}
 	if err := outcome.Err(); err != nil {
+		c.engine.observeWaitEnded(workflowID, c.id, started, WaitRemoteFailed)
 		return nil, fmt.Errorf("callback %q: %w", id, err)
 	}
+	c.engine.observeWaitEnded(workflowID, c.id, started, WaitReceived)
 	log.Debug("callback received", "callback_id", id)
 	return outcome.Result, nil
 }
