@@ -75,6 +75,23 @@ type Options struct {
 	// new endpoint: when a tunnel becomes ready and whenever its public
 	// URL or address changes.
 	OnChange func(Endpoint)
+	// OnTunnel, when not nil, is called with each change of a tunnel's
+	// state: up when it opens, down when it fails to open, stops or is
+	// closed. It is called synchronously from the gateway's goroutines,
+	// so it must be fast and safe for concurrent use.
+	OnTunnel func(TunnelStatus)
+}
+
+// TunnelStatus is the state of one tunnel, reported to Options.OnTunnel.
+type TunnelStatus struct {
+	// Driver is the gateway's driver, such as "ssh".
+	Driver string
+	// Port is the local port the tunnel leads to.
+	Port int
+	// Up is true while the tunnel is open.
+	Up bool
+	// Err is why the tunnel failed to open or stopped, or nil.
+	Err error
 }
 
 // New checks cfg and returns a gateway that is not started yet. It
@@ -115,6 +132,7 @@ func New(cfg Config, opts *Options) (Gateway, error) {
 		logger:       logger,
 		readyTimeout: opts.ReadyTimeout,
 		onChange:     opts.OnChange,
+		onTunnel:     opts.OnTunnel,
 		ports:        make(map[int]*portState, len(cfg.Ports)),
 		closed:       make(chan struct{}),
 	}
@@ -157,6 +175,7 @@ type gateway struct {
 	logger       *slog.Logger
 	readyTimeout time.Duration
 	onChange     func(Endpoint)
+	onTunnel     func(TunnelStatus)
 	order        []int
 	ports        map[int]*portState // fixed after New; each entry has its own lock
 
@@ -207,6 +226,9 @@ func (g *gateway) Start(ctx context.Context) error {
 
 	session, err := g.driver.Open(ctx, g.driverConfig())
 	if err != nil {
+		for _, port := range g.order {
+			g.reportTunnel(port, false, err)
+		}
 		g.failAll(err)
 		return fmt.Errorf("start gateway %s: %w", g.name, err)
 	}
@@ -256,9 +278,11 @@ func (g *gateway) run(ctx context.Context, session driver.Session, ps *portState
 			g.logger.Error("gateway "+g.name+": open tunnel failed", "port", m.LocalPort, "error", err)
 		}
 		ps.finish(nil, fmt.Errorf("open %s tunnel for port %d: %w", g.name, m.LocalPort, err))
+		g.reportTunnel(m.LocalPort, false, err)
 		return
 	}
 	ps.finish(tunnel, nil)
+	g.reportTunnel(m.LocalPort, true, nil)
 
 	endpoint := tunnel.Endpoint()
 	g.announce(endpoint)
@@ -266,11 +290,13 @@ func (g *gateway) run(ctx context.Context, session driver.Session, ps *portState
 		changed := tunnel.Changed()
 		select {
 		case <-ctx.Done():
+			g.reportTunnel(m.LocalPort, false, nil)
 			return
 		case <-tunnel.Done():
 			if err := tunnel.Err(); err != nil && ctx.Err() == nil {
 				g.logger.Error("gateway "+g.name+": tunnel stopped", "port", m.LocalPort, "error", err)
 			}
+			g.reportTunnel(m.LocalPort, false, tunnel.Err())
 			return
 		case <-changed:
 			next := tunnel.Endpoint()
@@ -283,6 +309,12 @@ func (g *gateway) run(ctx context.Context, session driver.Session, ps *portState
 			endpoint = next
 			g.announce(endpoint)
 		}
+	}
+}
+
+func (g *gateway) reportTunnel(port int, up bool, err error) {
+	if g.onTunnel != nil {
+		g.onTunnel(TunnelStatus{Driver: g.name, Port: port, Up: up, Err: err})
 	}
 }
 
