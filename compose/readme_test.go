@@ -13,7 +13,7 @@ import (
 	"github.com/tether-go/tether/workflow"
 )
 
-// TestReadmeListenersLoad builds every listener block of README.md
+// TestReadmeListenersLoad builds every listener and gateway block of README.md
 // through compose, with a Go component standing in for the workflows
 // that the blocks start, so that the README's YAML cannot rot.
 func TestReadmeListenersLoad(t *testing.T) {
@@ -29,6 +29,9 @@ func TestReadmeListenersLoad(t *testing.T) {
 		"STRIPE_WEBHOOK_SECRET":     "whsec_new",
 		"STRIPE_WEBHOOK_SECRET_OLD": "whsec_old",
 		"WEBHOOK_SECRET":            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"NGROK_AUTHTOKEN":           "example-token",
+		"SSH_TUNNEL_HOST":           "ssh.example.com",
+		"SSH_USERNAME":              "deploy",
 	}
 	noop := workflow.Func(func(ctx context.Context, input any) (any, error) { return input, nil })
 	workflowRef := regexp.MustCompile(`(?m)^\s+workflow: ([\w-]+)`)
@@ -36,7 +39,7 @@ func TestReadmeListenersLoad(t *testing.T) {
 	loaded := 0
 	for _, b := range blocks {
 		src := b[1]
-		if !strings.HasPrefix(src, "listener:") {
+		if !strings.HasPrefix(src, "listener:") && !strings.HasPrefix(src, "gateway:") {
 			continue
 		}
 		for _, m := range workflowRef.FindAllStringSubmatch(src, -1) {
@@ -55,5 +58,5 @@ func TestReadmeListenersLoad(t *testing.T) {
 		require.NoError(t, p.Close())
 		loaded++
 	}
-	require.GreaterOrEqual(t, loaded, 8, "the README shows a listener per provider")
+	require.GreaterOrEqual(t, loaded, 11, "the README shows a listener per provider and a gateway per driver")
 }
