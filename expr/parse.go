@@ -387,7 +387,10 @@ func (p *parser) parseNumber() (operand, error) {
 	if isIdentChar(p.peek()) || p.peek() == '.' || !isNumberText(text) {
 		return nil, p.syntaxError(start, "invalid number %q: a path must start with a source name, such as body", p.src[start:p.scanWordEnd()])
 	}
-	n, _ := numberOfText(text)
+	n, ok := numberOfText(text)
+	if !ok {
+		return nil, p.syntaxError(start, "number %q is out of range: write a number within float64 range", text)
+	}
 	return &numberLit{n: n, text: text}, nil
 }
 
