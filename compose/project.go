@@ -201,8 +201,9 @@ func (p *Project) ControllerHandler() http.Handler {
 	return p.controller.handler
 }
 
-// Up starts the gateways, the listeners and the controller, in that
-// order, and logs each route, each gateway's public URL and the
+// Up starts the listeners, the gateways and the controller, in that
+// order, so that a tunnel never forwards to a port that is not bound
+// yet. It logs each route, each gateway's public URL and the
 // controller's address. On error, whatever started is stopped again.
 func (p *Project) Up(ctx context.Context) error {
 	p.mu.Lock()
@@ -224,11 +225,6 @@ func (p *Project) Up(ctx context.Context) error {
 }
 
 func (p *Project) startAll(ctx context.Context) error {
-	for i, g := range p.gateways {
-		if err := g.Start(ctx); err != nil {
-			return fmt.Errorf("compose: start %s: %w", p.cfg.Gateways[i].path, err)
-		}
-	}
 	for _, pl := range p.listeners {
 		if err := p.startListener(ctx, pl); err != nil {
 			return fmt.Errorf("compose: start %s: %w", pl.path, err)
@@ -236,6 +232,11 @@ func (p *Project) startAll(ctx context.Context) error {
 		for _, route := range pl.routes {
 			method, path, _ := strings.Cut(route, " ")
 			p.log.Info("listener route "+method+" http://"+addrString(pl.l.Addr())+path, "listener", pl.path, "type", pl.kind)
+		}
+	}
+	for i, g := range p.gateways {
+		if err := g.Start(ctx); err != nil {
+			return fmt.Errorf("compose: start %s: %w", p.cfg.Gateways[i].path, err)
 		}
 	}
 	if p.controller != nil {
