@@ -36,9 +36,10 @@ type config struct {
 
 func main() {
 	var (
-		only   = flag.String("scenario", "", "comma-separated scenarios to run: "+scenarioNames()+" (default all)")
-		quick  = flag.Bool("quick", false, "smaller counts and one round, for a check that the harness works (about a minute)")
-		rounds = flag.Int("rounds", 3, "rounds of the intake and delivery scenarios; the median round is reported")
+		only    = flag.String("scenario", "", "comma-separated scenarios to run: "+scenarioNames()+" (default all)")
+		quick   = flag.Bool("quick", false, "smaller counts and one round, for a check that the harness works (about a minute)")
+		rounds  = flag.Int("rounds", 3, "rounds of the intake and delivery scenarios; the median round is reported")
+		profile = flag.String("profile", "", "directory in which the server processes write CPU and heap profiles (default none)")
 
 		role       = flag.String("child", "", "internal: run as a server child in this role")
 		impl       = flag.String("impl", "", "internal: implementation the child serves, floor or tether")
@@ -47,6 +48,7 @@ func main() {
 		cpu        = flag.Int("cpu", -1, "internal: CPU the child pins itself to; -1 leaves it unpinned")
 	)
 	flag.Parse()
+	profileDir = *profile
 	if *role != "" {
 		if err := runChild(*role, *impl, *n, *goroutines, *cpu); err != nil {
 			fmt.Fprintf(os.Stderr, "bench child %s: %v\n", *role, err)

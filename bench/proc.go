@@ -33,7 +33,8 @@ func startChild(role string, args ...string) (*child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	cmd := exec.Command(exe, append([]string{"-child", role}, args...)...)
+	args = append([]string{"-child", role, "-profile", profileDir}, args...)
+	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = childAttributes()
 	stdin, err := cmd.StdinPipe()

@@ -18,6 +18,7 @@ import (
 // scaleReport is the JSON line of the scale child.
 type scaleReport struct {
 	Runs           int     `json:"runs"`
+	Goroutines     float64 `json:"goroutines_per_run"`
 	StartSeconds   float64 `json:"start_seconds"`
 	HeapPerRun     float64 `json:"heap_per_run_bytes"`
 	StackPerRun    float64 `json:"stack_per_run_bytes"`
@@ -124,6 +125,11 @@ func runScaleChild(n int) error {
 	}
 	report.StartSeconds = time.Since(start).Seconds()
 	heap1, stack1, rss1 := memorySnapshot()
+	report.Goroutines = float64(runtime.NumGoroutine()) / float64(n)
+	if err := writeHeapProfile("scale-waiting"); err != nil {
+		report.Error = err.Error()
+		return nil
+	}
 	report.HeapPerRun = float64(heap1-heap0) / float64(n)
 	report.StackPerRun = float64(stack1-stack0) / float64(n)
 	report.RSSPerRun = float64(rss1-rss0) / float64(n)
@@ -193,6 +199,7 @@ func runScale(cfg config, t *table) error {
 		return fmt.Errorf("%d of %d runs completed after their callback (%d callbacks failed)", r.Completed, n, r.CallbackErrors)
 	}
 	label := fmt.Sprintf("%s runs", groupDigits(float64(n)))
+	t.single("3 scale", label+": goroutines per waiting run", "", r.Goroutines, noTarget, 0)
 	t.single("3 scale", label+": RSS per waiting run", "KiB", r.RSSPerRun/1024, valueAtMost, 4)
 	t.single("3 scale", label+": heap per waiting run", "KiB", r.HeapPerRun/1024, noTarget, 0)
 	t.single("3 scale", label+": stacks per waiting run", "KiB", r.StackPerRun/1024, noTarget, 0)
