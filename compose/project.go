@@ -17,6 +17,7 @@ import (
 	"github.com/tether-go/tether/expr"
 	"github.com/tether-go/tether/gateway"
 	"github.com/tether-go/tether/listener"
+	"github.com/tether-go/tether/metrics"
 	"github.com/tether-go/tether/waiter"
 	"github.com/tether-go/tether/workflow"
 
@@ -68,6 +69,10 @@ type Options struct {
 	// finish before it cancels them, when its context has no earlier
 	// deadline. Zero means no extra bound.
 	ShutdownGrace time.Duration
+	// Metrics collects the project's Prometheus metrics. Nil means none,
+	// unless the controller has metrics: true, which creates a collector
+	// on a registry of its own. The controller serves it at /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Project is a configuration made runnable: its workflow engine, its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,8 +85,14 @@ var catImage = map[string]any{"url": "https://cdn.test/cat.png"}
 
 func startImageProject(t *testing.T, b tethertest.Behavior) (*tethertest.Project, *tethertest.Provider) {
 	t.Helper()
+	return startImageProjectWith(t, b, "")
+}
+
+// startImageProjectWith starts imageProject with extra YAML appended.
+func startImageProjectWith(t *testing.T, b tethertest.Behavior, extra string) (*tethertest.Project, *tethertest.Provider) {
+	t.Helper()
 	api := tethertest.NewProvider(t, b)
-	p := tethertest.NewProject(t, imageProject, tethertest.WithEnv(map[string]string{"API_URL": api.URL}))
+	p := tethertest.NewProject(t, imageProject+extra, tethertest.WithEnv(map[string]string{"API_URL": api.URL}))
 	return p, api
 }
 
@@ -368,4 +375,18 @@ func TestRealClock(t *testing.T) {
 
 	assert.Nil(t, p.Clock)
 	assert.EqualValues(t, 1, p.RequireCompleted(p.StartRun("flaky", nil)))
+}
+
+func TestControllerServesMetrics(t *testing.T) {
+	p, _ := startImageProjectWith(t, tethertest.Never(), "controller: {metrics: true}\n")
+	p.Deliver("early-id", waiter.Outcome{Result: 1})
+
+	resp, err := http.Get(p.ControllerURL() + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), "tether_waiter_stored_outcomes 1")
 }

@@ -107,3 +107,12 @@ func (p *watchedPending) Cancel() {
 func (p *watchedPending) release() {
 	p.once.Do(func() { p.w.end(p.Pending.ID()) })
 }
+
+// Stats returns the counts of the wrapped waiter when it reports them,
+// so that metrics and tests can read them through the wrapper.
+func (w *watchedWaiter) Stats() waiter.Stats {
+	if s, ok := w.Waiter.(interface{ Stats() waiter.Stats }); ok {
+		return s.Stats()
+	}
+	return waiter.Stats{}
+}

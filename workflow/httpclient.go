@@ -574,12 +574,14 @@ func (c *httpComponent) expect(ctx context.Context, s *scope) (waiter.Pending, e
 func (c *httpComponent) waitCallback(ctx context.Context, pending waiter.Pending, workflowID string, log *slog.Logger) (any, error) {
 	id := pending.ID()
 	timeout := &timeoutError{msg: fmt.Sprintf("callback %q not received within %s", id, c.completion.timeout)}
+	// The wait is reported before its timer is armed, so that a test
+	// that sees the timer on a fake clock also sees the wait.
+	started := c.engine.clock.Now()
+	c.engine.observeWaitStarted(workflowID, c.id)
 	waitCtx, stop := withTimeout(ctx, c.engine.clock, c.completion.timeout, timeout)
 	defer stop()
 
 	log.Debug("waiting for callback", "callback_id", id, "timeout", c.completion.timeout)
-	started := c.engine.clock.Now()
-	c.engine.observeWaitStarted(workflowID, c.id)
 	outcome, err := pending.Wait(waitCtx)
 	if err != nil {
 		if context.Cause(waitCtx) == timeout {

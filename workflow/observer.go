@@ -22,7 +22,7 @@ type Observer struct {
 	RunEnded func(workflowID string, state State, d time.Duration)
 }
 
-// WaitResult is how a wait for a callback ended, as reported to
+// WaitResult is the way a wait for a callback ended, as reported to
 // Observer.WaitEnded.
 type WaitResult string
 
