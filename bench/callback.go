@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -106,6 +107,10 @@ func serveCallbacks(impl string, n int, goroutines bool) error {
 		return fmt.Errorf("unknown implementation %q", impl)
 	}
 
+	stopProfile, err := startCPUProfile(fmt.Sprintf("callbacks-%s-%d-%d", impl, n, os.Getpid()))
+	if err != nil {
+		return err
+	}
 	childIO{}.ready(addr)
 	stdinClosed := make(chan struct{})
 	go func() { waitForStdinClose(); close(stdinClosed) }()
@@ -117,6 +122,7 @@ func serveCallbacks(impl string, n int, goroutines bool) error {
 		}
 	}
 	<-stdinClosed
+	stopProfile()
 	stop()
 
 	report.Delivered = delivered()

@@ -62,8 +62,13 @@ func serveTriggers(maxRuns int) error {
 	if err := l.StartOn(ln); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile("triggers")
+	if err != nil {
+		return err
+	}
 	childIO{}.ready(ln.Addr().String())
 	waitForStdinClose()
+	stopProfile()
 	shutdown(l)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
