@@ -25,8 +25,14 @@ const (
 	pruneEvery = 1024
 )
 
-// closeTimeout bounds the Redis calls that Close makes.
-const closeTimeout = 2 * time.Second
+// Retries of a failed Save: the first after saveRetryFirst, each later
+// one after twice the delay (at most saveRetryMax), for at most
+// saveRetryWindow in all or until the caller's context ends.
+const (
+	saveRetryFirst  = 50 * time.Millisecond
+	saveRetryMax    = time.Second
+	saveRetryWindow = 10 * time.Second
+)
 
 // Store is a [workflow.SharedStore] on Redis. Engines on several replicas
 // that share one Store configuration see the same runs, cancel each
@@ -139,14 +145,16 @@ func (s *Store) cancelKey(id string) string { return s.opts.KeyPrefix + "cancel:
 // Save stores run as JSON and adds it to the index that List reads. The
 // record of an ended run expires after Options.Retention, and its save
 // notifies the engines that wait for it. The record, the index entry and
-// the notification are written in one MULTI transaction.
+// the notification are written in one MULTI transaction. A failed write is
+// tried again for up to 10 seconds, or until ctx ends, so that a Redis
+// restart does not lose the end of a run.
 func (s *Store) Save(ctx context.Context, run *workflow.Run) error {
 	data, err := json.Marshal(run)
 	if err != nil {
 		return fmt.Errorf("save run %s: %w", run.ID, err)
 	}
 	ended := run.State.Done()
-	_, err = s.client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+	write := func(tx goredis.Pipeliner) error {
 		var ttl time.Duration
 		if ended {
 			ttl = s.opts.Retention
@@ -154,10 +162,24 @@ func (s *Store) Save(ctx context.Context, run *workflow.Run) error {
 		tx.Set(ctx, s.runKey(run.ID), data, ttl)
 		tx.ZAdd(ctx, s.indexKey, goredis.Z{Score: score(run.CreatedAt), Member: run.ID})
 		if ended {
-			tx.Publish(ctx, s.channel, "end:"+run.ID)
+			tx.Publish(ctx, s.channel, endEvent+run.ID)
 		}
 		return nil
-	})
+	}
+	// A lost save of an end state would leave the run processing for
+	// ever, so failed saves are tried again while Redis restarts.
+	deadline := time.Now().Add(saveRetryWindow)
+	for delay := saveRetryFirst; ; delay = min(2*delay, saveRetryMax) {
+		_, err = s.client.TxPipelined(ctx, write)
+		if err == nil || errors.Is(err, goredis.ErrClosed) || ctx.Err() != nil || time.Now().Add(delay).After(deadline) {
+			break
+		}
+		s.opts.Logger.Warn("redis run store: save failed, retrying", "run_id", run.ID, "retry_in", delay, "error", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("save run %s to redis at %s: %w", run.ID, s.addr, err)
 	}
