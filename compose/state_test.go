@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,4 +345,133 @@ func closedLoopbackAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+// benchReplica builds and starts a project of replicaYAML for a
+// benchmark, with env as its environment.
+func benchReplica(b *testing.B, env map[string]string) *compose.Project {
+	b.Helper()
+	cfg, err := compose.Parse([]byte(replicaYAML), "bench.yml")
+	require.NoError(b, err)
+	p, err := compose.New(cfg, &compose.Options{
+		Ephemeral: true,
+		LookupEnv: func(name string) (string, bool) {
+			v, ok := env[name]
+			return v, ok
+		},
+	})
+	require.NoError(b, err)
+	require.NoError(b, p.Up(context.Background()))
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	return p
+}
+
+// BenchmarkRedisStateDelivery measures callbacks delivered end to end
+// through two projects that share one Redis. Each iteration is one
+// callback: b.N runs are started on replica A and wait, without timing,
+// then 1 or 32 goroutines post the callbacks to replica B's listener over
+// HTTP. It reports callbacks per second and the 50th and 99th percentile
+// of the time from the start of the POST to the return of Engine.Run on
+// A, which includes saving the run's end state in Redis.
+func BenchmarkRedisStateDelivery(b *testing.B) {
+	srv := redistest.Start(b, nil)
+	for _, senders := range []int{1, 32} {
+		b.Run(fmt.Sprintf("Senders=%d", senders), func(b *testing.B) {
+			benchmarkStateDelivery(b, srv, senders)
+		})
+	}
+}
+
+func benchmarkStateDelivery(b *testing.B, srv *redistest.Server, senders int) {
+	n := b.N
+	requested := make(chan struct{}, n)
+	api := httptestServer(b, func(w http.ResponseWriter, r *http.Request) {
+		requested <- struct{}{}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	env := map[string]string{
+		"REDIS_URL": srv.URL,
+		"PREFIX":    fmt.Sprintf("bench%d-%d:", time.Now().UnixNano(), prefixSeq.Add(1)),
+		"API_URL":   api,
+		"WAIT":      "5m",
+	}
+	a, replicaB := benchReplica(b, env), benchReplica(b, env)
+	doneURL := "http://" + replicaB.ListenerAddr(8090).String() + "/done"
+	keys := makeKeys(env["PREFIX"], n)
+
+	var sentMu sync.Mutex // guards sent, written by senders and read by runs
+	sent := make([]time.Time, n)
+	latency := make([]time.Duration, n)
+	var ended sync.WaitGroup
+	ended.Add(n)
+	for i, key := range keys {
+		go func() {
+			defer ended.Done()
+			_, err := a.Engine().Run(context.Background(), "async", map[string]any{"key": key, "value": i})
+			end := time.Now()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			sentMu.Lock()
+			latency[i] = end.Sub(sent[i])
+			sentMu.Unlock()
+		}()
+	}
+	for range n {
+		<-requested
+	}
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	defer client.CloseIdleConnections()
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	b.ResetTimer()
+	start := time.Now()
+	var sending sync.WaitGroup
+	for range senders {
+		sending.Add(1)
+		go func() {
+			defer sending.Done()
+			for i := range next {
+				body := fmt.Sprintf(`{"key": %q, "status": "completed", "output": %d}`, keys[i], i*2)
+				sentMu.Lock()
+				sent[i] = time.Now()
+				sentMu.Unlock()
+				resp, err := client.Post(doneURL, "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					continue
+				}
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("callback %s: status %d", keys[i], resp.StatusCode)
+				}
+			}
+		}()
+	}
+	sending.Wait()
+	ended.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+
+	slices.Sort(latency)
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "callbacks/s")
+	b.ReportMetric(float64(latency[n/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latency[n*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// httptestServer starts an HTTP server on loopback that handler serves,
+// closed when the benchmark ends, and returns its URL.
+func httptestServer(b *testing.B, handler http.HandlerFunc) string {
+	srv := httptest.NewServer(handler)
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
