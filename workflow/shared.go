@@ -9,8 +9,8 @@ import (
 
 // SharedStore is a [Store] that several engines share, typically one
 // engine per replica of a service. Besides the records, it carries cancel
-// requests to the engine that executes a run and tells other engines when
-// a run ends. When Options.Store implements SharedStore, [Engine.Cancel]
+// requests to the engine that executes a run and notifies other engines
+// when a run ends. When Options.Store implements SharedStore, [Engine.Cancel]
 // cancels a run that another engine executes, and [Engine.Wait] waits for
 // such a run without polling. Implementations must be safe for concurrent
 // use.
@@ -18,7 +18,7 @@ type SharedStore interface {
 	Store
 	// RequestCancel sends a cancel request for the run with runID to
 	// every engine that shares the store. The engine that executes the
-	// run cancels it; the others ignore the request. The request must
+	// run cancels it, and the others ignore the request. The request must
 	// also reach an engine whose connection to the store was down when
 	// it was sent, once the connection is back.
 	RequestCancel(ctx context.Context, runID string) error
@@ -75,7 +75,8 @@ func (e *Engine) cancelShared(ctx context.Context, ss SharedStore, runID string)
 	if _, err := e.waitShared(ctx, ss, runID); err != nil {
 		if errors.Is(context.Cause(ctx), errStillProcessing) {
 			// NOTE: a run whose engine stopped without recording its end
-			// stays processing in the store; nothing marks it cancelled.
+			// stays processing in the store, because nothing else marks
+			// it cancelled.
 			return fmt.Errorf("cancel run %s: %w within %s of the cancel request; the engine executing it may have stopped", runID, errStillProcessing, remoteCancelTimeout)
 		}
 		return fmt.Errorf("cancel run %s: %w", runID, context.Cause(ctx))

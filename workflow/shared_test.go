@@ -11,7 +11,7 @@ import (
 )
 
 // sharedMemoryStore is a SharedStore in memory, for engines in one
-// process. Its Func fields, when set, replace RequestCancel and WatchEnd.
+// process. RequestCancelFunc, when set, replaces RequestCancel.
 type sharedMemoryStore struct {
 	*MemoryStore
 	RequestCancelFunc func(ctx context.Context, runID string) error

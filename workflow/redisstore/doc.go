@@ -30,11 +30,10 @@
 // cancel marker and publishes "cancel:ID"; the Store whose engine
 // executes the run calls the engine's cancel function. Save of an end
 // state publishes "end:ID", which wakes [workflow.Engine.Wait] on every
-// replica without polling. When go-redis has reconnected the
-// subscription after a lost connection or a Redis restart, the Store
-// wakes every waiting Wait to read the record again and applies the
-// cancel markers of its own runs, so events published meanwhile are not
-// lost. Durability across a Redis restart is what Redis's own persistence
+// replica without polling. Events published while a Store's connection
+// is down are lost to it, so when go-redis has reconnected the
+// subscription, the Store wakes every waiting Wait to read the record
+// again and applies the cancel markers of its own runs. Durability across a Redis restart is what Redis's own persistence
 // gives (appendonly yes keeps all but the last second of writes when the
 // server crashes).
 //

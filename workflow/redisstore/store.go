@@ -56,7 +56,7 @@ type Store struct {
 	nextID  uint64
 
 	endedSaves  atomic.Uint64 // saves of ended runs, to space the pruning passes
-	pruneOffset atomic.Int64  // where the next pruning pass starts in the index
+	pruneOffset atomic.Int64  // start position of the next pruning pass in the index
 	pruning     atomic.Bool   // set while a pruning pass runs
 }
 

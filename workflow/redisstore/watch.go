@@ -66,10 +66,10 @@ func (s *Store) WatchCancel(runID string, cancel func()) (stop func()) {
 }
 
 // WatchEnd returns a channel that is closed when a Store with the same key
-// prefix saves the run with runID in an end state, or when this Store has
-// resubscribed after a lost connection (the caller then reads the record
-// again). After Close, the channel is never closed. stop releases the
-// watch.
+// prefix saves the run with runID in an end state. It is also closed when
+// this Store has resubscribed after a lost connection, so that the caller
+// reads the record again. After Close, the channel is never closed. stop
+// releases the watch.
 func (s *Store) WatchEnd(runID string) (ended <-chan struct{}, stop func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
