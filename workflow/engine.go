@@ -539,6 +539,9 @@ func (lr *liveRun) finish(state State, output any, err error) {
 		_ = lr.saveLocked()
 	}
 	lr.err = err
+	// The observer hears of the end before Run and Wait return, so
+	// that metrics read right after them include this run.
+	lr.engine.observeRunEnded(lr.rec.WorkflowID, state, lr.rec.CreatedAt)
 	close(lr.done)
 }
 

@@ -43,7 +43,6 @@ func (e *Engine) execute(ctx context.Context, lr *liveRun, w *compiledWorkflow, 
 		log.Warn("run failed", "error", err)
 		lr.finish(StateFailed, nil, err)
 	}
-	e.observeRunEnded(lr)
 }
 
 // executeJobs runs the jobs of w, each as soon as its dependencies are

@@ -18,7 +18,7 @@ type Observer struct {
 	WaitEnded func(workflowID, componentID string, d time.Duration, result WaitResult)
 	// RunEnded is called once for each run that ends in this engine,
 	// with its end state and its duration from creation on the engine's
-	// clock.
+	// clock, before Run and Wait return the run.
 	RunEnded func(workflowID string, state State, d time.Duration)
 }
 
@@ -52,12 +52,8 @@ func (e *Engine) observeWaitEnded(workflowID, componentID string, start time.Tim
 	}
 }
 
-func (e *Engine) observeRunEnded(lr *liveRun) {
-	if e.observer == nil || e.observer.RunEnded == nil {
-		return
+func (e *Engine) observeRunEnded(workflowID string, state State, created time.Time) {
+	if e.observer != nil && e.observer.RunEnded != nil {
+		e.observer.RunEnded(workflowID, state, e.clock.Now().Sub(created))
 	}
-	lr.mu.Lock()
-	workflowID, state, created := lr.rec.WorkflowID, lr.rec.State, lr.rec.CreatedAt
-	lr.mu.Unlock()
-	e.observer.RunEnded(workflowID, state, e.clock.Now().Sub(created))
 }
