@@ -87,6 +87,12 @@ func (m *Memory) expireLocked(now int64) {
 		m.remembered.pop()
 		s, live := m.slots[item.id]
 		if live && s.kind == slotDelivered && s.expires == item.at {
+			if s.pending.holdsOutcome() {
+				// Wait has not returned the outcome yet, so the
+				// registration is still live.
+				m.requeueLocked(item.id, s, now)
+				continue
+			}
 			delete(m.slots, item.id)
 			m.nRemember--
 		}

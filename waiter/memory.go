@@ -32,7 +32,9 @@ type MemoryOptions struct {
 	DuplicateRetention time.Duration
 	// MaxRemembered is the maximum number of ids marked as delivered. Over
 	// it, the oldest marker is forgotten early, and a late duplicate of
-	// that id would be stored as a new outcome. A marker costs about 100
+	// that id would be stored as a new outcome. A marker whose outcome Wait
+	// has not returned yet is kept, because its registration is still
+	// live. A marker costs about 100
 	// bytes plus the id (measured by BenchmarkMemoryRememberedBytes).
 	// Default [DefaultMaxRemembered].
 	MaxRemembered int
@@ -311,27 +313,46 @@ func (m *Memory) rememberLocked(id string, p *pending, now int64) {
 	m.nRemember++
 	m.remembered.push(id, expires)
 	for m.nRemember > m.maxRemembered {
-		m.forgetOldestLocked()
+		if !m.forgetOldestLocked(now) {
+			break
+		}
 	}
 	m.compactLocked(&m.remembered, slotDelivered, m.nRemember)
 	m.armLocked(expires)
 }
 
-// forgetOldestLocked drops the oldest live duplicate marker.
-func (m *Memory) forgetOldestLocked() {
-	for {
-		item, ok := m.remembered.peek()
-		if !ok {
-			return
-		}
+// forgetOldestLocked drops the oldest live duplicate marker and reports
+// whether it found one to drop. A marker whose registration holds an
+// outcome that Wait has not returned yet is still a live registration, so
+// it is queued again instead, and the count may stay over the maximum by
+// the number of such registrations.
+func (m *Memory) forgetOldestLocked(now int64) bool {
+	for n := m.remembered.len(); n > 0; n-- {
+		item, _ := m.remembered.peek()
 		m.remembered.pop()
 		s, live := m.slots[item.id]
-		if live && s.kind == slotDelivered && s.expires == item.at {
-			delete(m.slots, item.id)
-			m.nRemember--
-			return
+		if !live || s.kind != slotDelivered || s.expires != item.at {
+			continue
 		}
+		if s.pending.holdsOutcome() {
+			m.requeueLocked(item.id, s, now)
+			continue
+		}
+		delete(m.slots, item.id)
+		m.nRemember--
+		return true
 	}
+	return false
+}
+
+// requeueLocked keeps the duplicate marker s of id for another
+// DuplicateRetention. The new deadline is the latest in the queue, so the
+// queue stays in deadline order.
+func (m *Memory) requeueLocked(id string, s slot, now int64) {
+	s.expires = now + int64(m.dupRetention)
+	m.slots[id] = s
+	m.remembered.push(id, s.expires)
+	m.armLocked(s.expires)
 }
 
 // compactLocked drops stale items from q, that is ids whose slot changed

@@ -125,6 +125,12 @@ func (p *pending) Cancel() {
 	}
 }
 
+// holdsOutcome reports whether p received an outcome that Wait has not
+// returned or Cancel dropped yet. p may be nil.
+func (p *pending) holdsOutcome() bool {
+	return p != nil && p.state.Load() == stateArrived
+}
+
 // arrive hands o to a waiting registration. The caller holds m.mu.
 func (p *pending) arrive(o Outcome) {
 	p.outcome = o
