@@ -300,6 +300,30 @@ func TestRedisStateWaitOnOtherReplica(t *testing.T) {
 	}
 }
 
+func TestRedisStateKeyPrefixSeparatesProjects(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	api := newAsyncAPI(t, func(map[string]any) {})
+	env := func(prefix string) map[string]string {
+		return map[string]string{"REDIS_URL": srv.URL, "PREFIX": prefix, "API_URL": api.URL, "WAIT": "500ms"}
+	}
+	n := prefixSeq.Add(1)
+	a := startProject(t, replicaYAML, env(fmt.Sprintf("one%d:", n)))
+	other := startProject(t, replicaYAML, env(fmt.Sprintf("two%d:", n)))
+
+	run, err := a.Start(context.Background(), "async", map[string]any{"key": "shared-key", "value": 1})
+	require.NoError(t, err)
+	code, reply := post(t, other.doneURL(), map[string]any{"key": "shared-key", "status": "completed", "output": 2})
+	require.Equal(t, http.StatusOK, code, reply)
+	assert.Contains(t, reply, "stored", "the other project has no wait for the key")
+
+	ended, err := a.Engine().Wait(context.Background(), run.ID)
+	assert.ErrorIs(t, err, workflow.ErrTimeout, "the callback under another prefix does not reach the run")
+	require.NotNil(t, ended)
+	assert.Equal(t, workflow.StateFailed, ended.State)
+	_, err = other.Engine().Get(context.Background(), run.ID)
+	assert.ErrorIs(t, err, workflow.ErrUnknownRun, "runs are not visible under another prefix")
+}
+
 func TestRedisStateUnreachable(t *testing.T) {
 	addr := closedLoopbackAddr(t)
 	cfg, err := compose.Parse([]byte("state:\n  type: redis\n  url: redis://"+addr+"/0\nworkflow:\n  id: w\n  jobs: []\n"), "test.yml")
