@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,37 @@ func mustCompile(t *testing.T, text string) *Template {
 		t.Fatalf("Compile(%q): %v", text, err)
 	}
 	return tmpl
+}
+
+// A path of many segments compiles and evaluates in time and memory
+// proportional to its length.
+func TestAdversarialLongPathLinear(t *testing.T) {
+	const n = 100_000
+	nested := strings.Repeat(`{"k":`, 40) + `"leaf"` + strings.Repeat("}", 40)
+	src := Sources{"body": JSON([]byte(nested))}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+
+	_, err := Compile("${body" + strings.Repeat("[0]", n) + "}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := mustCompile(t, "${body"+strings.Repeat(".k", 40)+"}").Eval(src)
+	if err != nil || got != "leaf" {
+		t.Errorf("40 keys = %v, %v; want leaf", got, err)
+	}
+	got, err = mustCompile(t, "${body"+strings.Repeat(".k", 41)+" | none}").Eval(src)
+	if err != nil || got != "none" {
+		t.Errorf("41 keys = %v, %v; want none", got, err)
+	}
+
+	runtime.ReadMemStats(&after)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 200<<20 {
+		t.Errorf("allocated %d MiB for a path of %d segments", alloc>>20, n)
+	}
 }

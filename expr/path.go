@@ -33,8 +33,13 @@ type segment struct {
 	run   int
 }
 
+// maxRun bounds the segments that one gjson path covers. Every segment
+// keeps the path from itself to the end of its run, so without a bound a
+// path of n keys would keep n*n/2 components.
+const maxRun = 32
+
 // finishSegments fills gpath and run, so that a lookup in raw JSON takes
-// one gjson call per run of keys and non-negative indexes.
+// one gjson call per run of up to maxRun keys and non-negative indexes.
 func finishSegments(segs []segment) {
 	for i := len(segs) - 1; i >= 0; i-- {
 		seg := &segs[i]
@@ -49,7 +54,7 @@ func finishSegments(segs []segment) {
 			continue
 		}
 		seg.gpath, seg.run = component, 1
-		if i+1 < len(segs) && segs[i+1].run > 0 {
+		if i+1 < len(segs) && segs[i+1].run > 0 && segs[i+1].run < maxRun {
 			seg.gpath += "." + segs[i+1].gpath
 			seg.run += segs[i+1].run
 		}
