@@ -34,8 +34,8 @@ type Options struct {
 	// prometheus.Registry, which Handler then serves.
 	Registerer prometheus.Registerer
 	// Gatherer is the source of the metrics that Handler serves. Nil
-	// means Registerer when it is
-	// also a prometheus.Gatherer, such as a *prometheus.Registry.
+	// means Registerer when it is also a prometheus.Gatherer, such as a
+	// *prometheus.Registry.
 	Gatherer prometheus.Gatherer
 	// WaitBuckets are the histogram buckets of wait and run durations,
 	// in seconds. Nil means DefaultWaitBuckets.

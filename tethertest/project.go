@@ -176,6 +176,15 @@ func NewProjectFromConfig(t testing.TB, cfg *compose.Config, opts ...Option) *Pr
 	return p
 }
 
+// WithT returns a handle on the same project whose helpers report to
+// t, for use in a subtest. The project still closes when the test that
+// created it ends.
+func (p *Project) WithT(t testing.TB) *Project {
+	c := *p
+	c.t = t
+	return &c
+}
+
 // ListenerURL returns "http://ADDRESS" for the listener configured with
 // port, such as 8090, on the address it is bound to. It fails the test
 // when no listener has that port.
