@@ -12,8 +12,9 @@ import (
 // requests to the engine that executes a run and notifies other engines
 // when a run ends. When Options.Store implements SharedStore, [Engine.Cancel]
 // cancels a run that another engine executes, and [Engine.Wait] waits for
-// such a run without polling. Implementations must be safe for concurrent
-// use.
+// such a run without polling. Wait and Cancel still read the record every
+// 10 seconds in case a notification was lost. Implementations must be
+// safe for concurrent use.
 type SharedStore interface {
 	Store
 	// RequestCancel sends a cancel request for the run with runID to
