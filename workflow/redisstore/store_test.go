@@ -399,3 +399,23 @@ func TestInvalidOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestCancelRequestDuringLostSubscription(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	prefix := uniquePrefix()
+	a := newTestStore(t, srv, &Options{KeyPrefix: prefix})
+	b := newTestStore(t, srv, &Options{KeyPrefix: prefix})
+	fired := make(chan struct{}, 1)
+	stop := a.WatchCancel("r1", func() { fired <- struct{}{} })
+	defer stop()
+
+	// Dropping the subscriptions loses the events published until
+	// go-redis has subscribed again; the stored request covers them.
+	require.NoError(t, b.client.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err())
+	require.NoError(t, b.RequestCancel(ctx, "r1"))
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("cancel request sent while the subscription was down never arrived")
+	}
+}
