@@ -419,3 +419,23 @@ func TestCancelRequestDuringLostSubscription(t *testing.T) {
 		t.Fatal("cancel request sent while the subscription was down never arrived")
 	}
 }
+
+func TestEndDuringLostSubscription(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	prefix := uniquePrefix()
+	a := newTestStore(t, srv, &Options{KeyPrefix: prefix})
+	b := newTestStore(t, srv, &Options{KeyPrefix: prefix})
+	run := testRun("r1", "wf", workflow.StateProcessing, time.Now())
+	require.NoError(t, a.Save(ctx, run))
+	ended, stop := b.WatchEnd("r1")
+	defer stop()
+
+	require.NoError(t, a.client.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err())
+	run.State = workflow.StateCompleted
+	require.NoError(t, a.Save(ctx, run))
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("end watch not woken after the subscription came back")
+	}
+}
