@@ -90,6 +90,17 @@
 //	p.WaitUntilWaiting(run)
 //	p.Deliver(run, waiter.Outcome{Result: map[string]any{"url": "u"}})
 //
+// # Engines built in Go
+//
+// A service that builds its workflow.Engine in Go, without compose,
+// uses the same Provider and Clock, and NewRuns for the waiting
+// helpers:
+//
+//	clk := tethertest.NewClock()
+//	engine := workflow.New(&workflow.Options{Clock: clk, ...})
+//	runs := tethertest.NewRuns(t, engine, clk)
+//	out := runs.RequireCompleted(run.ID)
+//
 // # Failures
 //
 // Helpers fail the test with what they saw: the run's state, each job's

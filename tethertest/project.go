@@ -230,13 +230,7 @@ func (p *Project) RunWorkflow(workflowID string, input any) *workflow.Run {
 // Run returns the stored record of a run.
 func (p *Project) Run(runID string) *workflow.Run {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-	defer cancel()
-	run, err := p.Engine().Get(ctx, runID)
-	if err != nil {
-		p.t.Fatalf("tethertest: get run %s: %v", runID, err)
-	}
-	return run
+	return p.runs().Get(runID)
 }
 
 // WaitState waits until the run is in state want and returns its
@@ -244,95 +238,38 @@ func (p *Project) Run(runID string) *workflow.Run {
 // and after the project's timeout when the run stays elsewhere.
 func (p *Project) WaitState(runID string, want workflow.State) *workflow.Run {
 	p.t.Helper()
-	return p.waitRun(runID, string(want), func(r *workflow.Run) bool { return r.State == want })
+	return p.runs().WaitState(runID, want)
 }
 
 // WaitDone waits until the run has ended (completed, failed or
 // cancelled) and returns its record.
 func (p *Project) WaitDone(runID string) *workflow.Run {
 	p.t.Helper()
-	return p.waitRun(runID, "an end state", func(r *workflow.Run) bool { return r.State.Done() })
+	return p.runs().WaitDone(runID)
 }
 
 // WaitJobState waits until the job jobID of the run is in state want.
 func (p *Project) WaitJobState(runID, jobID string, want workflow.State) *workflow.Run {
 	p.t.Helper()
-	what := "job " + jobID + " " + string(want)
-	return p.waitRun(runID, what, func(r *workflow.Run) bool {
-		for _, j := range r.Jobs {
-			if j.ID == jobID {
-				return j.State == want
-			}
-		}
-		return false
-	})
+	return p.runs().WaitJobState(runID, jobID, want)
 }
 
 // RequireCompleted waits until the run ends, fails the test unless it
 // completed, and returns its output.
 func (p *Project) RequireCompleted(runID string) any {
 	p.t.Helper()
-	run := p.WaitState(runID, workflow.StateCompleted)
-	return run.Output
+	return p.runs().RequireCompleted(runID)
 }
 
 // RequireFailed waits until the run ends, fails the test unless it
 // failed, and returns its error message.
 func (p *Project) RequireFailed(runID string) string {
 	p.t.Helper()
-	run := p.WaitState(runID, workflow.StateFailed)
-	return run.Error
+	return p.runs().RequireFailed(runID)
 }
 
-func (p *Project) waitRun(runID, what string, ok func(*workflow.Run) bool) *workflow.Run {
-	p.t.Helper()
-	deadline := time.Now().Add(p.timeout)
-	for {
-		run := p.Run(runID)
-		if ok(run) {
-			return run
-		}
-		if run.State.Done() {
-			p.t.Fatalf("tethertest: run %s ended %s, not %s: %s%s", runID, run.State, what, run.Error, jobSummary(run))
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("tethertest: run %s did not reach %s within %s; it is %s%s%s",
-				runID, what, p.timeout, run.State, jobSummary(run), p.clockSummary())
-		}
-		time.Sleep(pollInterval)
-	}
-}
-
-func (p *Project) clockSummary() string {
-	if p.Clock == nil {
-		return ""
-	}
-	return "; fake clock timers armed: " + formatDurations(p.Clock.Timers()) + " (advance the clock?)"
-}
-
-func jobSummary(run *workflow.Run) string {
-	s := ""
-	for _, j := range run.Jobs {
-		s += "\n\tjob " + j.ID + ": " + string(j.State)
-		if j.Error != "" {
-			s += ": " + j.Error
-		}
-	}
-	return s
-}
-
-func formatDurations(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "none"
-	}
-	s := ""
-	for i, d := range ds {
-		if i > 0 {
-			s += ", "
-		}
-		s += d.String()
-	}
-	return s
+func (p *Project) runs() *Runs {
+	return &Runs{t: p.t, engine: p.Engine(), clock: p.Clock, timeout: p.timeout}
 }
 
 // WaitUntilWaiting waits until a job has received the response to its
