@@ -146,6 +146,11 @@ func runScaleChild(n int) error {
 			}
 		})
 	}
+	stopProfile, err := startCPUProfile("scale-resume")
+	if err != nil {
+		report.Error = err.Error()
+		return nil
+	}
 	resume := time.Now()
 	r := load{
 		addr: addr, path: callbackPath, count: n, maxDuration: 60 * time.Second,
@@ -153,6 +158,7 @@ func runScaleChild(n int) error {
 	}.run()
 	wg.Wait()
 	report.ResumeSeconds = time.Since(resume).Seconds()
+	stopProfile()
 	report.CallbackErrors = r.failures + n - r.done - r.failures
 	return nil
 }

@@ -86,7 +86,7 @@ func runSSH(cfg config, t *table) (err error) {
 	}
 	defer stopGCM()
 
-	requests, rounds := 500, 3
+	requests, rounds := 500, 5
 	if cfg.quick {
 		requests, rounds = 100, 1
 	}
