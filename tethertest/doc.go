@@ -63,7 +63,7 @@
 //	tethertest.Complete(out).Late()        // held until Provider.Release
 //	tethertest.Never()                     // 202 and silence
 //
-// Provider.Replies tells what the listener answered to each callback,
+// Provider.Replies returns what the listener replied to each callback,
 // such as "delivered", "stored" or "duplicate".
 //
 // # Time
