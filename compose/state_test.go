@@ -400,17 +400,23 @@ func benchReplica(b *testing.B, env map[string]string) *compose.Project {
 // then 1 or 32 goroutines post the callbacks to replica B's listener over
 // HTTP. It reports callbacks per second and the 50th and 99th percentile
 // of the time from the start of the POST to the return of Engine.Run on
-// A, which includes saving the run's end state in Redis.
+// A, which includes saving the run's end state in Redis. The SameReplica
+// cases post the callbacks to A.
 func BenchmarkRedisStateDelivery(b *testing.B) {
 	srv := redistest.Start(b, nil)
 	for _, senders := range []int{1, 32} {
-		b.Run(fmt.Sprintf("Senders=%d", senders), func(b *testing.B) {
-			benchmarkStateDelivery(b, srv, senders)
+		b.Run(fmt.Sprintf("Replicas/Senders=%d", senders), func(b *testing.B) {
+			benchmarkStateDelivery(b, srv, senders, false)
+		})
+		b.Run(fmt.Sprintf("SameReplica/Senders=%d", senders), func(b *testing.B) {
+			benchmarkStateDelivery(b, srv, senders, true)
 		})
 	}
 }
 
-func benchmarkStateDelivery(b *testing.B, srv *redistest.Server, senders int) {
+// benchmarkStateDelivery runs the waits on replica A and posts the
+// callbacks to replica B, or to A itself when sameReplica is set.
+func benchmarkStateDelivery(b *testing.B, srv *redistest.Server, senders int, sameReplica bool) {
 	n := b.N
 	requested := make(chan struct{}, n)
 	api := httptestServer(b, func(w http.ResponseWriter, r *http.Request) {
@@ -424,7 +430,11 @@ func benchmarkStateDelivery(b *testing.B, srv *redistest.Server, senders int) {
 		"WAIT":      "5m",
 	}
 	a, replicaB := benchReplica(b, env), benchReplica(b, env)
-	doneURL := "http://" + replicaB.ListenerAddr(8090).String() + "/done"
+	target := replicaB
+	if sameReplica {
+		target = a
+	}
+	doneURL := "http://" + target.ListenerAddr(8090).String() + "/done"
 	keys := makeKeys(env["PREFIX"], n)
 
 	var sentMu sync.Mutex // guards sent, written by senders and read by runs
