@@ -390,3 +390,56 @@ func TestControllerServesMetrics(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(body), "tether_waiter_stored_outcomes 1")
 }
+
+func TestProviderBehaviorCombinations(t *testing.T) {
+	cases := []struct {
+		name     string
+		yaml     string
+		behavior tethertest.Behavior
+		replies  []string
+	}{
+		{"early duplicated", imageProject, tethertest.Complete(catImage).Early().Duplicated(),
+			[]string{"processing:ignored", "completed:delivered", "completed:duplicate"}},
+		{"early duplicated from response", responseIDProject, tethertest.Complete(catImage).Early().Duplicated(),
+			[]string{"processing:ignored", "completed:stored", "completed:duplicate"}},
+		{"early out of order", imageProject, tethertest.Complete(catImage).Early().OutOfOrder(),
+			[]string{"completed:delivered", "processing:ignored"}},
+		{"duplicated out of order", imageProject, tethertest.Complete(catImage).Duplicated().OutOfOrder(),
+			[]string{"completed:delivered", "completed:duplicate", "processing:ignored"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := tethertest.NewProvider(t, tc.behavior)
+			p := tethertest.NewProject(t, tc.yaml, tethertest.WithEnv(map[string]string{"API_URL": api.URL}))
+
+			run := p.StartRun("generate", map[string]any{"prompt": "a cat"})
+
+			assert.Equal(t, catImage, p.RequireCompleted(run))
+			assert.Equal(t, tc.replies, replyStatuses(api.WaitReplies(t, len(tc.replies))))
+		})
+	}
+}
+
+func TestProviderSetBehaviorPerTask(t *testing.T) {
+	p, api := startImageProject(t, tethertest.Fail("busy"))
+
+	first := p.StartRun("generate", map[string]any{"prompt": "one"})
+	p.RequireFailed(first)
+	api.SetBehavior(tethertest.Complete(catImage))
+	second := p.StartRun("generate", map[string]any{"prompt": "two"})
+
+	assert.Equal(t, catImage, p.RequireCompleted(second))
+}
+
+func TestWithOptionsReplacingWaiter(t *testing.T) {
+	w := waiter.NewMemory(nil)
+	t.Cleanup(func() { _ = w.Close() })
+	p := tethertest.NewProject(t, retryProject, tethertest.WithComponent("flaky", echo),
+		tethertest.WithOptions(func(o *compose.Options) { o.Waiter = w }))
+
+	assert.Same(t, w, p.Waiter())
+	assert.Nil(t, p.Waiting())
+	msgs := fails(t, func(tb testing.TB) { p.WithT(tb).WaitUntilWaiting("x") })
+	require.Len(t, msgs, 1)
+	assert.Contains(t, msgs[0], "WithOptions replaced it")
+}
