@@ -11,9 +11,8 @@ import (
 )
 
 // openSharedState opens the waiter and run store that Config.State
-// selects when it is not the in-memory default. It is called only when
-// Options.Waiter is nil. A run store is opened only when Options.Store is
-// nil too.
+// selects when it is not the in-memory default. It opens no waiter when
+// Options.Waiter is set and no run store when Options.Store is set.
 //
 // The errors read after the "state: " that New puts before them.
 func openSharedState(p *Project) error {
@@ -23,10 +22,10 @@ func openSharedState(p *Project) error {
 	return openRedisState(p)
 }
 
-// openRedisState opens the Redis waiter and, unless the host program
-// supplied a store, the Redis run store, with one PING each bounded by
-// redis.DefaultPingTimeout. Both use the same key prefix, because their
-// keys do not collide.
+// openRedisState opens the Redis waiter and the Redis run store, each
+// unless the host program supplied one, with one PING each bounded by 5
+// seconds. Both use the same key prefix, because their keys do not
+// collide.
 func openRedisState(p *Project) error {
 	url, err := p.expandString("url", p.cfg.State.URL)
 	if err != nil {
@@ -43,21 +42,28 @@ func openRedisState(p *Project) error {
 	retention := p.dur("state.retention", p.cfg.State.Retention)
 
 	ctx := context.Background()
-	w, err := redis.Open(ctx, url, &redis.Options{KeyPrefix: prefix, Retention: retention, Logger: p.log})
-	if err != nil {
-		return fmt.Errorf("open redis waiter: %w", err)
+	var opened *redis.Waiter
+	if p.opts.Waiter != nil {
+		p.waiter = p.opts.Waiter
+	} else {
+		opened, err = redis.Open(ctx, url, &redis.Options{KeyPrefix: prefix, Retention: retention, Logger: p.log})
+		if err != nil {
+			return fmt.Errorf("open redis waiter: %w", err)
+		}
+		p.waiter = opened
+		p.ownsWaiter = true
 	}
-	p.waiter = w
-	p.ownsWaiter = true
 	if p.opts.Store != nil {
 		return nil
 	}
 
 	store, err := redisstore.Open(ctx, url, &redisstore.Options{KeyPrefix: prefix, Retention: retention, Logger: p.log})
 	if err != nil {
-		_ = w.Close()
-		p.waiter = nil
-		p.ownsWaiter = false
+		if opened != nil {
+			_ = opened.Close()
+			p.waiter = nil
+			p.ownsWaiter = false
+		}
 		return fmt.Errorf("open redis run store: %w", err)
 	}
 	p.opts.Store = store
