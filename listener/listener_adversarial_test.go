@@ -554,3 +554,27 @@ func TestAdversarialSlowBodyHoldsSlot(t *testing.T) {
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// Callbacks for ids that no job waits for are kept for the retention
+// period. Anyone who can reach the listener can send them, so the memory
+// they keep must be bounded in bytes, not only in count (100,000 early
+// outcomes of up to 10 MiB each by default).
+func TestAdversarialEarlyOutcomeBytes(t *testing.T) {
+	t.Skip("known bug: early outcomes are bounded in count only, so large callbacks for unknown ids retain unbounded memory")
+	m := waiter.NewMemory(nil)
+	defer m.Close()
+	l := newTestCallback(t, Callback{Path: "/cb", IdentifyBy: "${body.id}"}, m)
+	filler := strings.Repeat("x", 1<<20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 32; i++ {
+		w := postJSON(t, l, "/cb", fmt.Sprintf(`{"id":"unknown-%d","filler":%q}`, i, filler))
+		require.Less(t, w.Code, 500)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Less(t, retained, int64(16<<20), "bytes retained by 32 callbacks of 1 MiB for unknown ids")
+	runtime.KeepAlive(m)
+}
