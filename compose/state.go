@@ -14,7 +14,8 @@ import (
 // selects when it is not the in-memory default. It opens no waiter when
 // Options.Waiter is set and no run store when Options.Store is set.
 //
-// The errors read after the "state: " that New puts before them.
+// New reports the returned error under the path "state", so each message
+// starts with the field below it, such as "url: ...".
 func openSharedState(p *Project) error {
 	if p.cfg.State.Type != "redis" {
 		return fmt.Errorf("type: unsupported state type %q; use memory or redis", p.cfg.State.Type)
