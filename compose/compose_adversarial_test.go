@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/tether-go/tether/compose"
 	"github.com/tether-go/tether/workflow"
@@ -349,4 +350,50 @@ func TestAdversarialProjectUnknownCallbackID(t *testing.T) {
 	assert.True(t, errors.Is(err, workflow.ErrTimeout), err)
 	assert.Equal(t, workflow.StateFailed, run.State)
 	assert.Equal(t, 1, tp.stats(t).Stored)
+}
+
+// A project shut down while a run blocks and clients hold keep-alive
+// connections leaves no goroutine behind.
+func TestAdversarialShutdownLeaksNothing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	cfg, err := compose.Parse([]byte(`
+listener:
+  type: http-callback
+  port: 8090
+  path: /cb
+  identify_by: ${body.id}
+workflow:
+  id: slow
+  component: blocker
+`), "adv.yml")
+	require.NoError(t, err)
+	p, err := compose.New(cfg, &compose.Options{Ephemeral: true, Components: map[string]workflow.Component{
+		"blocker": workflow.Func(func(ctx context.Context, in any) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}),
+	}})
+	require.NoError(t, err)
+	require.NoError(t, p.Up(context.Background()))
+
+	run, err := p.Start(context.Background(), "slow", nil)
+	require.NoError(t, err)
+	client := &http.Client{Transport: &http.Transport{}}
+	for i := 0; i < 5; i++ {
+		resp, err := client.Post("http://"+p.ListenerAddr(8090).String()+"/cb", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"id":"leak-%d"}`, i)))
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_ = p.Shutdown(ctx)
+	client.CloseIdleConnections()
+	got, err := p.Engine().Get(context.Background(), run.ID)
+	require.NoError(t, err)
+	assert.Equal(t, workflow.StateCancelled, got.State)
 }
