@@ -601,16 +601,17 @@ func (p *Project) checkGatewayRefs(ps *problems) {
 }
 
 func (p *Project) openState() error {
-	if p.opts.Waiter != nil {
-		p.waiter = p.opts.Waiter
-		return nil
-	}
 	switch p.cfg.State.Type {
 	case "", "memory":
+		if p.opts.Waiter != nil {
+			p.waiter = p.opts.Waiter
+			return nil
+		}
 		p.waiter = waiter.NewMemory(&waiter.MemoryOptions{Clock: p.opts.Clock, Logger: p.log, Retention: p.dur("state.retention", p.cfg.State.Retention)})
 		p.ownsWaiter = true
 		return nil
 	}
+	// openSharedState keeps a waiter and a store that the host passed.
 	return openSharedState(p)
 }
 

@@ -232,6 +232,7 @@ type State struct {
 	// KeyPrefix separates projects that share one Redis; default
 	// "tether:".
 	KeyPrefix string `yaml:"key_prefix"`
-	// Retention is how long an early or finished outcome is kept.
+	// Retention is how long an early or delivered outcome is kept and,
+	// in Redis, how long the record of an ended run is kept.
 	Retention Duration `yaml:"retention"`
 }
