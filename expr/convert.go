@@ -68,6 +68,9 @@ func (c *conversion) apply(v val) (val, error) {
 		return goVal(valString(v)), nil
 	case convNumber:
 		n, ok := valNumber(v, true)
+		if !ok && isHugeNumber(v) {
+			return val{}, problemf("cannot convert the value to a number: it is beyond the float64 range")
+		}
 		if !ok {
 			return val{}, problemf("cannot convert %s to a number", describe(v))
 		}
@@ -88,6 +91,9 @@ func (c *conversion) apply(v val) (val, error) {
 
 func toInteger(v val) (val, error) {
 	n, ok := valNumber(v, true)
+	if !ok && isHugeNumber(v) {
+		return val{}, problemf("cannot convert a number to an integer: out of the int64 range")
+	}
 	if !ok {
 		return val{}, problemf("cannot convert %s to an integer", describe(v))
 	}

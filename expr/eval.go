@@ -319,9 +319,26 @@ func operandNumber(r Resolver, o operand) (number, error) {
 	}
 	n, ok := valNumber(v, false)
 	if !ok {
+		if isHugeNumber(v) {
+			return number{}, problemf("%s is a number beyond the float64 range", operandText(o))
+		}
 		return number{}, problemf("%s is %s, not a number", operandText(o), describe(v))
 	}
 	return n, nil
+}
+
+// isHugeNumber reports whether v, which valNumber rejected, is a number
+// all the same: one beyond the float64 range, such as 1e400, or an
+// infinite float.
+func isHugeNumber(v val) bool {
+	if v.kind == valJSON {
+		return v.res.Type == gjson.Number
+	}
+	switch v.v.(type) {
+	case json.Number, float64, float32:
+		return true
+	}
+	return false
 }
 
 func operandText(o operand) string {

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/json"
 	"errors"
 	"runtime"
 	"strings"
@@ -192,5 +193,30 @@ func TestAdversarialLongPathLinear(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 200<<20 {
 		t.Errorf("allocated %d MiB for a path of %d segments", alloc>>20, n)
+	}
+}
+
+// A number beyond float64 in a body is named as such, not as "a number,
+// not a number".
+func TestAdversarialHugeNumberMessages(t *testing.T) {
+	src := Sources{
+		"body":  JSON([]byte(`{"huge":1e400}`)),
+		"input": Of(map[string]any{"huge": json.Number("-1e400")}),
+	}
+	cases := map[string]string{
+		"${body.huge + 1}":        `expr: evaluate "${body.huge + 1}": body.huge is a number beyond the float64 range`,
+		"${input.huge * 2}":       `expr: evaluate "${input.huge * 2}": input.huge is a number beyond the float64 range`,
+		"${body.huge as number}":  `expr: evaluate "${body.huge as number}": cannot convert the value to a number: it is beyond the float64 range`,
+		"${body.huge as integer}": `expr: evaluate "${body.huge as integer}": cannot convert a number to an integer: out of the int64 range`,
+	}
+	for text, want := range cases {
+		_, err := mustCompile(t, text).Eval(src)
+		if !errors.Is(err, ErrEval) || err.Error() != want {
+			t.Errorf("%s: error = %v\nwant %s", text, err, want)
+		}
+	}
+	got, err := mustCompile(t, "${body.huge}").Eval(src)
+	if err != nil || got != json.Number("1e400") {
+		t.Errorf("${body.huge} = %#v, %v; want the digits kept", got, err)
 	}
 }
