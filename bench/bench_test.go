@@ -68,7 +68,7 @@ func BenchmarkIntakeTether(b *testing.B) {
 
 // BenchmarkWaitingRunBytes measures the memory that one workflow run
 // waiting for its callback holds: an http-client job with callback
-// completion, against an API answered in memory. Each iteration starts
+// completion, against an API replaced by an in-memory RoundTripper. Each iteration starts
 // 2,000 runs, measures, then delivers their callbacks and waits for
 // them to complete.
 func BenchmarkWaitingRunBytes(b *testing.B) {
@@ -80,6 +80,7 @@ func BenchmarkWaitingRunBytes(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = e.Close() })
+
 	ctx := context.Background()
 	var heap, stack int64
 	ids := make([]string, runs)
@@ -101,6 +102,7 @@ func BenchmarkWaitingRunBytes(b *testing.B) {
 		heap1, stack1, _ := memorySnapshot()
 		heap += heap1 - heap0
 		stack += stack1 - stack0
+
 		for _, id := range ids {
 			if _, err := w.Deliver(ctx, id, waiter.Outcome{Result: map[string]any{"url": "u"}}); err != nil {
 				b.Fatal(err)

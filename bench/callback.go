@@ -20,25 +20,23 @@ func callbackID(i int) string { return "cb-" + strconv.Itoa(i) }
 // serverReport is the JSON line a callback server child writes at the
 // end.
 type serverReport struct {
-	Delivered  int64   `json:"delivered"`
-	PeakRSSKiB int64   `json:"peak_rss_kib"`
-	BaseRSSKiB int64   `json:"base_rss_kib"`
-	LastWakeNS int64   `json:"last_wake_ns"`
-	P50NS      int64   `json:"p50_ns"`
-	P99NS      int64   `json:"p99_ns"`
-	Woken      int     `json:"woken"`
-	Error      string  `json:"error,omitempty"`
-	Extra      float64 `json:"extra,omitempty"`
+	Delivered  int64  `json:"delivered"`
+	PeakRSSKiB int64  `json:"peak_rss_kib"`
+	BaseRSSKiB int64  `json:"base_rss_kib"`
+	LastWakeNS int64  `json:"last_wake_ns"`
+	P50NS      int64  `json:"p50_ns"`
+	P99NS      int64  `json:"p99_ns"`
+	Woken      int    `json:"woken"`
+	Error      string `json:"error,omitempty"`
 }
 
 // serveCallbacks is the child side of the intake and delivery scenarios.
 // It registers n ids, "cb-0" to "cb-(n-1)", with impl ("floor" or
 // "tether"). With goroutines set, each id gets a goroutine that waits
-// for its callback and records the callback-to-wake latency; the child
-// reports when all have woken or when its standard input closes.
-// Without, the registrations are only kept, as a server with n jobs
-// waiting would keep them, and the child reports when its standard
-// input closes.
+// for its callback and records the callback-to-wake latency. Without,
+// the registrations are only kept, as a server with n jobs waiting would
+// keep them. The child reports when its standard input closes, after
+// every goroutine has woken or 60 seconds have passed.
 func serveCallbacks(impl string, n int, goroutines bool) error {
 	_, baseRSS := memoryStatus()
 	report := serverReport{BaseRSSKiB: baseRSS}
@@ -165,11 +163,11 @@ func intakeRound(impl string, warm, count int) (loadResult, error) {
 	if err != nil {
 		return loadResult{}, err
 	}
-	if r := callbackLoad(c.addr, 0, warm, 20*time.Second).run(); r.firstErr != nil {
+	if r := callbackLoad(c.addr, 0, warm, 10*time.Second).run(); r.firstErr != nil {
 		c.kill()
 		return loadResult{}, fmt.Errorf("warm up %s: %w", impl, r.firstErr)
 	}
-	r := callbackLoad(c.addr, warm, count, 30*time.Second).run()
+	r := callbackLoad(c.addr, warm, count, 20*time.Second).run()
 	var report serverReport
 	if err := c.finish(&report, 20*time.Second); err != nil {
 		return r, fmt.Errorf("%s server: %w", impl, err)

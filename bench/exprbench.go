@@ -77,6 +77,7 @@ func runExpr(cfg config, t *table) error {
 	if err != nil {
 		return err
 	}
+
 	type measured struct {
 		nsPerOp []float64
 		allocs  int64
@@ -93,6 +94,7 @@ func runExpr(cfg config, t *table) error {
 			tether: func() testing.BenchmarkResult { return benchmarkTemplate(mapping, body) },
 			gjson:  func() testing.BenchmarkResult { return benchmarkGJSON(body, true) }},
 	}
+
 	// The rounds run every benchmark in turn, so that a change in the
 	// machine's load affects each of them alike, and the fastest round
 	// is reported, because load from other processes only adds time.
@@ -106,11 +108,13 @@ func runExpr(cfg config, t *table) error {
 			}
 		}
 	}
+
 	for _, c := range cases {
 		te, gj := c.results[0], c.results[1]
 		t.compare("5 expr", c.label+": time", "ns", slices.Min(te.nsPerOp), slices.Min(gj.nsPerOp), noTarget, 0)
 		t.compare("5 expr", c.label+": allocations", "allocs", float64(te.allocs), float64(gj.allocs), noTarget, 0)
 	}
-	t.note("expr: the floor column is the same lookups written by hand with gjson.GetBytes on the same %d-byte body; fastest of %d rounds", len(body), cfg.rounds)
+	t.note("expr: the floor column is the same lookups written by hand with gjson.GetBytes on the same %s-byte body; fastest of %d rounds",
+		groupDigits(float64(len(body))), cfg.rounds)
 	return nil
 }

@@ -28,7 +28,7 @@ type load struct {
 	body        func(buf []byte, i int) []byte
 }
 
-// loadResult is what a load run measured.
+// loadResult contains the measurements of one load run.
 type loadResult struct {
 	start     time.Time
 	elapsed   time.Duration
@@ -54,10 +54,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // run sends the load. It writes HTTP/1.1 requests straight to each
-// connection and reads the replies with http.ReadResponse: the load
-// generator runs on a single core, and net/http's Transport costs more
-// CPU per request than this, which would make the client the bottleneck
-// and hide the difference between the servers.
+// connection and reads the replies with http.ReadResponse. The load
+// generator runs on a single core, where net/http's Transport would cost
+// more CPU per request than the servers and hide their difference.
 func (l load) run() loadResult {
 	var next atomic.Int64
 	next.Store(int64(l.first))

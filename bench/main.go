@@ -37,7 +37,7 @@ type config struct {
 func main() {
 	var (
 		only    = flag.String("scenario", "", "comma-separated scenarios to run: "+scenarioNames()+" (default all)")
-		quick   = flag.Bool("quick", false, "smaller counts and one round, for a check that the harness works (about a minute)")
+		quick   = flag.Bool("quick", false, "smaller counts and one round, to check that the harness works (under a minute)")
 		rounds  = flag.Int("rounds", 3, "rounds of the intake and delivery scenarios; the median round is reported")
 		profile = flag.String("profile", "", "directory in which the server processes write CPU and heap profiles (default none)")
 
@@ -126,7 +126,7 @@ func selectScenarios(list string) ([]scenario, error) {
 
 func numCPU() int { return runtime.NumCPU() }
 
-// targetKind says how a row's figures are checked.
+// targetKind selects how a row's figures are checked.
 type targetKind int
 
 const (

@@ -48,6 +48,7 @@ func startChild(role string, args ...string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start child %s: %w", role, err)
 	}
+
 	c := &child{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
 	c.lines.Buffer(make([]byte, 64<<10), 16<<20)
 	if !c.lines.Scan() {

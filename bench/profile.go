@@ -6,8 +6,9 @@ import (
 	"runtime/pprof"
 )
 
-// profileDir is where children write CPU and heap profiles; empty means
-// no profiles. Set by the -profile flag and passed on to children.
+// profileDir is the directory in which the server processes write CPU
+// and heap profiles, or empty for none. The -profile flag sets it, and
+// startChild passes it on.
 var profileDir string
 
 // startCPUProfile starts a CPU profile named name.cpu.pprof in

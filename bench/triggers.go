@@ -117,6 +117,6 @@ func runTriggers(cfg config, t *table) error {
 	}
 	t.single("4 triggers", "runs started/s", "runs/s", r.perSecond(), noTarget, 0)
 	t.single("4 triggers", "p99 reply latency", "ms", ms(r.percentile(99)), noTarget, 0)
-	t.note("triggers: %d of %d started runs completed", report.Delivered, r.done+2000)
+	t.note("triggers: %s of %s started runs completed", groupDigits(float64(report.Delivered)), groupDigits(float64(r.done+2000)))
 	return nil
 }
