@@ -54,7 +54,7 @@ func (p *Project) buildGateways(ps *problems) {
 		}
 		// The gateway logs "gateway <driver>: <public URL> -> <port>"
 		// itself whenever an endpoint becomes ready or changes.
-		g, err := gateway.New(cfg, &gateway.Options{Logger: p.log, Registry: p.opts.Drivers})
+		g, err := gateway.New(cfg, &gateway.Options{Logger: p.log, Registry: p.opts.Drivers, OnTunnel: p.tunnelObserver()})
 		if err != nil {
 			ps.add(path, "%v", err)
 			p.gatewayFailed = true
@@ -353,7 +353,7 @@ func (p *Project) buildListeners(ps *problems) {
 	for _, info := range p.engine.Workflows() {
 		workflows[info.ID] = true
 	}
-	lopts := &listener.Options{Logger: p.log, Sources: expr.ResolverFunc(p.resolve), Clock: p.opts.Clock}
+	lopts := &listener.Options{Logger: p.log, Sources: expr.ResolverFunc(p.resolve), Clock: p.opts.Clock, Observer: p.listenerObserver()}
 	for i := range p.cfg.Listeners {
 		lc := p.cfg.Listeners[i]
 		path := lc.pathOr(i)

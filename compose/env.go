@@ -3,7 +3,6 @@ package compose
 import (
 	"fmt"
 	"os"
-	"reflect"
 	"strconv"
 	"strings"
 
@@ -99,46 +98,4 @@ func (p *Project) expandInt(path string, s IntString, def int) (int, error) {
 		return 0, fmt.Errorf("%s: invalid number %q", path, text)
 	}
 	return n, nil
-}
-
-// expandStruct expands every string field of the struct that ptr points
-// to, in place, at any depth.
-func (p *Project) expandStruct(path string, ptr any) error {
-	return p.expandReflect(path, reflect.ValueOf(ptr).Elem())
-}
-
-func (p *Project) expandReflect(path string, v reflect.Value) error {
-	switch v.Kind() {
-	case reflect.String:
-		s, err := p.expandString(path, v.String())
-		if err != nil {
-			return err
-		}
-		v.SetString(s)
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < v.NumField(); i++ {
-			if !t.Field(i).IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-			if name == "" {
-				name = t.Field(i).Name
-			}
-			if err := p.expandReflect(joinPath(path, name), v.Field(i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			if err := p.expandReflect(fmt.Sprintf("%s[%d]", path, i), v.Index(i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Pointer:
-		if !v.IsNil() {
-			return p.expandReflect(path, v.Elem())
-		}
-	}
-	return nil
 }

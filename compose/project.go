@@ -141,6 +141,10 @@ func New(cfg *Config, opts *Options) (*Project, error) {
 	}
 	p.ps = ps
 
+	if err := p.initMetrics(); err != nil {
+		ps.add("controller.metrics", "%v", err)
+		return nil, ps.err()
+	}
 	if err := p.openState(); err != nil {
 		ps.add("state", "%v", err)
 		return nil, ps.err()
@@ -152,6 +156,7 @@ func New(cfg *Config, opts *Options) (*Project, error) {
 		Logger:     p.log,
 		Clock:      p.opts.Clock,
 		HTTPClient: p.opts.HTTPClient,
+		Observer:   p.workflowObserver(),
 	})
 
 	p.buildGateways(ps)
