@@ -2,7 +2,7 @@
 // tether can be driven by a fake clock in tests.
 //
 // Production code uses [Real]; tests substitute a fake whose Advance method
-// fires timers without sleeping (see the testkit package).
+// fires timers without sleeping (see the tethertest package).
 package clock
 
 import "time"

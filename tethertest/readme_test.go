@@ -1,7 +1,7 @@
 package tethertest_test
 
 // This file holds the "Testing your workflows" snippet of
-// README-section.md, so that the snippet compiles and passes.
+// README.md, so that the snippet compiles and passes.
 
 import (
 	"testing"

@@ -1,7 +1,7 @@
 package main
 
 // TestEmbedInService is the "Embedding in a Go service" snippet of
-// tethertest/README-section.md, so that the snippet compiles and passes.
+// README.md, so that the snippet compiles and passes.
 
 import (
 	"context"
