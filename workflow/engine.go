@@ -24,9 +24,10 @@ type Options struct {
 	Waiter waiter.Waiter
 	// Store keeps run records. Nil means a new [MemoryStore].
 	Store Store
-	// Sources resolves every template source other than input, output,
-	// response, result, jobs and context, such as env and gateway:PORT.
-	// Nil means no other source: such references evaluate to nil.
+	// Sources resolves the template sources that the engine does not
+	// supply itself: env and gateway:PORT. Other names are rejected when
+	// a template compiles, because the ${...} language has a fixed list
+	// of sources. Nil means neither: such references evaluate to nil.
 	Sources expr.Resolver
 	// Logger receives logs of runs, jobs, retries and swallowed errors,
 	// naming the run id, the workflow and the job. Header values and
@@ -523,6 +524,7 @@ func (lr *liveRun) finish(state State, output any, err error) {
 	lr.rec.Output = output
 	if err != nil {
 		lr.rec.Error = err.Error()
+		lr.rec.ErrorKind = errorKind(state, err)
 	}
 	lr.rec.UpdatedAt = lr.engine.clock.Now().UTC()
 	if saveErr := lr.saveLocked(); isEncodingError(saveErr) {
@@ -557,25 +559,49 @@ func isEncodingError(err error) bool {
 // runError is the error of a run that is known only by its stored
 // message.
 type runError struct {
-	msg       string
-	cancelled bool
+	msg  string
+	kind string // a Run.ErrorKind
 }
 
 func (e *runError) Error() string { return e.msg }
 
 func (e *runError) Unwrap() error {
-	if e.cancelled {
+	switch e.kind {
+	case "cancelled":
 		return ErrCancelled
+	case "timeout":
+		return ErrTimeout
+	case "remote_failed":
+		return waiter.ErrRemoteFailed
+	case "http":
+		return ErrHTTP
 	}
 	return nil
+}
+
+// errorKind classifies a run's error for Run.ErrorKind.
+func errorKind(state State, err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case state == StateCancelled || errors.Is(err, ErrCancelled):
+		return "cancelled"
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, waiter.ErrRemoteFailed):
+		return "remote_failed"
+	case errors.Is(err, ErrHTTP):
+		return "http"
+	}
+	return ""
 }
 
 func storedRunError(rec *Run) error {
 	switch rec.State {
 	case StateFailed:
-		return &runError{msg: rec.Error}
+		return &runError{msg: rec.Error, kind: rec.ErrorKind}
 	case StateCancelled:
-		return &runError{msg: rec.Error, cancelled: true}
+		return &runError{msg: rec.Error, kind: "cancelled"}
 	}
 	return nil
 }

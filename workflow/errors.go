@@ -29,6 +29,9 @@ var (
 	// ErrClosed is returned by Start and Run after Shutdown or Close has
 	// begun, and by a second Close.
 	ErrClosed = errors.New("workflow engine closed")
+	// ErrHTTP is matched by every *HTTPError, also by the error that Get
+	// and Wait rebuild from a stored run record.
+	ErrHTTP = errors.New("unexpected HTTP status")
 )
 
 // HTTPError reports an http-client request that got a response with a
@@ -51,6 +54,9 @@ func (e *HTTPError) Error() string {
 	}
 	return fmt.Sprintf("%s %s: unexpected status %d: %s", e.Method, e.URL, e.StatusCode, e.Body)
 }
+
+// Is reports whether target is ErrHTTP.
+func (e *HTTPError) Is(target error) bool { return target == ErrHTTP }
 
 // invalidError is a load-time error: its message names the workflow or
 // component and the field, and it wraps ErrInvalidWorkflow and, when

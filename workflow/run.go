@@ -47,6 +47,12 @@ type Run struct {
 	Output any `json:"output,omitempty"`
 	// Error describes why the run failed or was cancelled.
 	Error string `json:"error,omitempty"`
+	// ErrorKind classifies Error, so that the error that Get's callers
+	// rebuild from a stored record still matches the package's
+	// sentinels: "timeout" (ErrTimeout), "remote_failed"
+	// (waiter.ErrRemoteFailed), "http" (an *HTTPError) or "cancelled"
+	// (ErrCancelled). Empty for other errors.
+	ErrorKind string `json:"error_kind,omitempty"`
 	// Jobs lists the state of each job, in the workflow's order.
 	Jobs []JobRun `json:"jobs"`
 	// CreatedAt is the time Start accepted the run.
