@@ -397,3 +397,28 @@ workflow:
 	require.NoError(t, err)
 	assert.Equal(t, workflow.StateCancelled, got.State)
 }
+
+// A verify block whose secret comes from an unset or empty variable
+// fails to build, instead of checking signatures with an empty key that
+// anyone can use.
+func TestAdversarialUnsetSecretFailsClosed(t *testing.T) {
+	const tail = "workflow:\n  id: w\n  component: c\n" + advComponentC
+	cases := map[string]string{
+		"type: github\n    secret: ${env.UNSET}":                       "adv.yml:7: listener.verify.secret: required for type github",
+		"type: github\n    secret: \"${env.UNSET | }\"":                "adv.yml:7: listener.verify.secret: required for type github",
+		"type: github\n    secret: ${env.EMPTY}":                       "adv.yml:7: listener.verify.secret: required for type github",
+		"type: stripe\n    secret: s\n    secrets: [\"${env.UNSET}\"]": "adv.yml:8: listener.verify.secrets[0]: empty; remove the entry or set its value",
+		"type: discord\n    public_key: ${env.UNSET}": "adv.yml:7: listener.verify.public_key: required for type discord; " +
+			"copy the application's public key (64 hex digits) from the Discord developer portal",
+	}
+	for block, want := range cases {
+		cfg, err := compose.Parse([]byte("listener:\n  type: http-trigger\n  path: /x\n  workflow: w\n  verify:\n    "+block+"\n"+tail), "adv.yml")
+		require.NoError(t, err, block)
+		_, err = compose.New(cfg, &compose.Options{Ephemeral: true, LookupEnv: func(name string) (string, bool) {
+			return "", name == "EMPTY"
+		}})
+		if assert.Error(t, err, block) {
+			assert.Equal(t, want, err.Error(), block)
+		}
+	}
+}
