@@ -14,7 +14,7 @@ import (
 
 const triggerPath = "/hooks/push"
 
-// appendPush appends a GitHub-style push webhook body of about 500 bytes.
+// appendPush appends a GitHub-style push webhook body of about 430 bytes.
 func appendPush(buf []byte, i int) []byte {
 	buf = append(buf, `{"ref":"refs/heads/main","before":"6113728f27ae82c7b1a177c8d03f9e96e0adf246","after":"`...)
 	buf = strconv.AppendInt(buf, int64(i), 16)
