@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -421,4 +422,31 @@ func TestAdversarialUnsetSecretFailsClosed(t *testing.T) {
 			assert.Equal(t, want, err.Error(), block)
 		}
 	}
+}
+
+// Up on a port that is taken fails with the address and leaves nothing
+// running.
+func TestAdversarialUpPortTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	cfg, err := compose.Parse([]byte(fmt.Sprintf(`
+controller: {disabled: true}
+listener:
+  type: http-callback
+  host: 127.0.0.1
+  port: %d
+  path: /cb
+`, port)), "adv.yml")
+	require.NoError(t, err)
+	p, err := compose.New(cfg, nil)
+	require.NoError(t, err)
+	err = p.Up(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf("127.0.0.1:%d", port))
+	assert.Contains(t, err.Error(), "address already in use")
+	_ = p.Close()
 }
