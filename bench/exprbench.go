@@ -114,7 +114,7 @@ func runExpr(cfg config, t *table) error {
 		t.compare("5 expr", c.label+": time", "ns", slices.Min(te.nsPerOp), slices.Min(gj.nsPerOp), noTarget, 0)
 		t.compare("5 expr", c.label+": allocations", "allocs", float64(te.allocs), float64(gj.allocs), noTarget, 0)
 	}
-	t.note("expr: the floor column is the same lookups written by hand with gjson.GetBytes on the same %s-byte body; fastest of %d rounds",
-		groupDigits(float64(len(body))), cfg.rounds)
+	t.note("expr: the floor column is the same lookups written by hand with gjson.GetBytes on the same %s-byte body; fastest of %s",
+		groupDigits(float64(len(body))), countRounds(cfg.rounds))
 	return nil
 }

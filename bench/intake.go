@@ -34,8 +34,8 @@ func runIntake(cfg config, t *table) error {
 	t.compare("1 intake", "callbacks/s", "req/s", median(te[0]), median(fl[0]), ratioAtLeast, 1.0)
 	t.compare("1 intake", "p50 latency", "ms", median(te[1]), median(fl[1]), noTarget, 0)
 	t.compare("1 intake", "p99 latency", "ms", median(te[2]), median(fl[2]), ratioAtMost, 1.2)
-	t.note("intake: %s callbacks after %s warm-up ones per round, median of %d rounds; server pinned to CPU 0, load generator to CPU 1",
-		groupDigits(float64(count)), groupDigits(float64(warm)), cfg.rounds)
+	t.note("intake: %s callbacks after %s warm-up ones per round, median of %s; server pinned to CPU 0, load generator to CPU 1",
+		groupDigits(float64(count)), groupDigits(float64(warm)), countRounds(cfg.rounds))
 	return nil
 }
 

@@ -259,6 +259,14 @@ func groupDigits(v float64) string {
 	return b.String()
 }
 
+// countRounds returns "1 round" or "N rounds".
+func countRounds(n int) string {
+	if n == 1 {
+		return "1 round"
+	}
+	return fmt.Sprintf("%d rounds", n)
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // median returns the median of xs, sorting a copy.

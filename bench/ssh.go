@@ -111,8 +111,8 @@ func runSSH(cfg config, t *table) (err error) {
 	t.compare("6 ssh", "p50 round trip, both aes128-gcm", "ms", median(lat[0]), median(lat[2]), ratioAtMost, 1.2)
 	t.note("ssh: the floor column is OpenSSH's ssh -R (%s) against the same loopback sshd, with its default cipher"+
 		" (chacha20-poly1305) and then with aes128-gcm, which tether's x/crypto/ssh client prefers;"+
-		" %d sequential keep-alive requests and one 32 MiB download per round, median of %d rounds",
-		opensshVersion(), requests, rounds)
+		" %d sequential keep-alive requests and one 32 MiB download per round, median of %s",
+		opensshVersion(), requests, countRounds(rounds))
 	return nil
 }
 
