@@ -9,11 +9,14 @@
 //	go run ./bench -scenario intake,delivery   # some scenarios
 //	go run ./bench -profile /tmp/prof          # servers write CPU and heap profiles
 //
-// The scenarios are intake (callbacks per second and latency), delivery
-// (10,000 waiting goroutines woken by one callback each), scale (100,000
-// waiting workflow runs), triggers (runs started per second), expr
-// (compiled templates against direct gjson lookups) and ssh (tether's SSH
-// gateway against OpenSSH's ssh -R on a loopback sshd).
+// The scenarios:
+//
+//   - intake: callbacks per second and latency.
+//   - delivery: 10,000 waiting goroutines woken by one callback each.
+//   - scale: memory and resume time of 100,000 waiting workflow runs.
+//   - triggers: workflow runs started per second by webhooks.
+//   - expr: compiled templates against direct gjson lookups.
+//   - ssh: tether's SSH gateway against OpenSSH's ssh -R on a loopback sshd.
 //
 // Each server runs in a child process, this binary started again with
 // -child, so that it has its own RSS and, on Linux, its own CPU: the
