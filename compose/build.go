@@ -43,7 +43,7 @@ func (p *Project) buildGateways(ps *problems) {
 		}
 		expanded, err := p.expandValue(path, raw)
 		if err != nil {
-			ps.add(path, "%v", err)
+			addProblem(ps, path, err)
 			continue
 		}
 		cfg, err := gateway.ParseConfig(expanded.(map[string]any))
@@ -359,16 +359,16 @@ func (p *Project) buildListeners(ps *problems) {
 		path := lc.pathOr(i)
 		host, err := p.expandString(path+".host", lc.Host)
 		if err != nil {
-			ps.add(path+".host", "%v", err)
+			addProblem(ps, path+".host", err)
 			continue
 		}
 		def := listener.DefaultCallbackPort
 		if lc.Type == "http-trigger" {
 			def = listener.DefaultTriggerPort
 		}
-		port, err := p.expandInt(path+".port", lc.Port, def)
+		port, err := p.expandPort(path+".port", lc.Port, def)
 		if err != nil {
-			ps.add(path+".port", "%v", err)
+			addProblem(ps, path+".port", err)
 			continue
 		}
 		lp := path + ".limits"
@@ -637,11 +637,15 @@ func addLines(ps *problems, path string, err error) {
 	rest := list[:0]
 	for _, e := range list {
 		var ve *verify.ConfigError
-		if errors.As(e, &ve) {
+		var pe *pathError
+		switch {
+		case errors.As(e, &ve):
 			ps.add(path+".verify."+ve.Field, "%s", ve.Message)
-			continue
+		case errors.As(e, &pe):
+			ps.add(pe.path, "%s", pe.msg)
+		default:
+			rest = append(rest, e)
 		}
-		rest = append(rest, e)
 	}
 	if len(rest) == 0 {
 		return

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/workflow"
 )
@@ -60,15 +61,15 @@ func (p *Project) buildController(ps *problems) {
 	}
 	host, err := p.expandString("controller.host", c.Host)
 	if err != nil {
-		ps.add("controller.host", "%v", err)
+		addProblem(ps, "controller.host", err)
 		return
 	}
 	if host == "" {
 		host = DefaultControllerHost
 	}
-	port, err := p.expandInt("controller.port", c.Port, DefaultControllerPort)
+	port, err := p.expandPort("controller.port", c.Port, DefaultControllerPort)
 	if err != nil {
-		ps.add("controller.port", "%v", err)
+		addProblem(ps, "controller.port", err)
 		return
 	}
 	base := c.BasePath
@@ -178,10 +179,18 @@ func (c *controller) runWorkflow(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusRequestEntityTooLarge, "run request too large: the limit is 10 MiB")
 		return
 	}
+	if !utf8.Valid(body) {
+		writeDetail(w, http.StatusBadRequest, "invalid run request: the body is not valid UTF-8")
+		return
+	}
 	var req runRequest
 	dec := json.NewDecoder(bytesReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&req); err != nil {
+	err = dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
 		writeDetail(w, http.StatusBadRequest, "invalid run request: "+err.Error()+`; send {"workflow_id": "...", "input": {...}}`)
 		return
 	}

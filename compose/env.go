@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -8,6 +9,29 @@ import (
 
 	"github.com/tether-go/tether/expr"
 )
+
+// pathError is a mistake in the value at a YAML path, found while the
+// project is built.
+type pathError struct {
+	path string
+	msg  string
+}
+
+func (e *pathError) Error() string { return e.path + ": " + e.msg }
+
+func pathErrorf(path, format string, args ...any) error {
+	return &pathError{path: path, msg: fmt.Sprintf(format, args...)}
+}
+
+// addProblem reports err under the path it names, or under path.
+func addProblem(ps *problems, path string, err error) {
+	var pe *pathError
+	if errors.As(err, &pe) {
+		ps.add(pe.path, "%s", pe.msg)
+		return
+	}
+	ps.add(path, "%v", err)
+}
 
 // envFields exposes environment variables as the "env" source.
 type envFields func(string) (string, bool)
@@ -38,16 +62,16 @@ func (p *Project) expandValue(path string, v any) (any, error) {
 		}
 		t, err := expr.Compile(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, pathErrorf(path, "%v", err)
 		}
 		for _, src := range t.Sources() {
 			if src != "env" {
-				return nil, fmt.Errorf("%s: only ${env.*} can be used here, not ${%s...}, because the value is needed when the project starts", path, src)
+				return nil, pathErrorf(path, "only ${env.*} can be used here, not ${%s...}, because the value is needed when the project starts", src)
 			}
 		}
 		out, err := t.Eval(expr.Sources{"env": expr.Of(envFields(p.lookupEnv))})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, pathErrorf(path, "%v", err)
 		}
 		return out, nil
 	case map[string]any:
@@ -83,6 +107,19 @@ func (p *Project) expandString(path, s string) (string, error) {
 	return expr.Stringify(v), nil
 }
 
+// expandPort expands a port field; empty means def. Ports range from 1
+// to 65535.
+func (p *Project) expandPort(path string, s IntString, def int) (int, error) {
+	n, err := p.expandInt(path, s, def)
+	if err != nil {
+		return 0, err
+	}
+	if n < 1 || n > 65535 {
+		return 0, pathErrorf(path, "%d is outside 1-65535", n)
+	}
+	return n, nil
+}
+
 // expandInt expands an integer field; empty means def.
 func (p *Project) expandInt(path string, s IntString, def int) (int, error) {
 	text, err := p.expandString(path, string(s))
@@ -95,7 +132,7 @@ func (p *Project) expandInt(path string, s IntString, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(text)
 	if err != nil {
-		return 0, fmt.Errorf("%s: invalid number %q", path, text)
+		return 0, pathErrorf(path, "invalid number %q", text)
 	}
 	return n, nil
 }

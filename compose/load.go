@@ -56,7 +56,10 @@ func Parse(data []byte, name string) (*Config, error) {
 		ps.list = append(ps.list, &Problem{File: name, Line: root.Line, Msg: "the top level must be a mapping with keys such as listener, gateway, components and workflow"})
 		return nil, ps.err()
 	}
-	d := &decoder{ps: ps}
+	if checkSize(root, ps) {
+		return nil, ps.err()
+	}
+	d := &decoder{ps: ps, columns: map[string]int{}}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
 		ps.lines[key.Value] = key.Line
@@ -73,10 +76,42 @@ func Parse(data []byte, name string) (*Config, error) {
 	return cfg, nil
 }
 
+// maxMappingKeys bounds the keys of one YAML mapping. The YAML decoder
+// checks a mapping's keys for duplicates pair by pair, in time quadratic
+// in their number, so larger mappings are rejected before decoding.
+const maxMappingKeys = 10_000
+
+// checkSize reports mappings with more than maxMappingKeys keys, walking
+// the tree once. It returns true when it found any.
+func checkSize(n *yaml.Node, ps *problems) bool {
+	found := false
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || depth > 10_000 {
+			return
+		}
+		if n.Kind == yaml.MappingNode && len(n.Content)/2 > maxMappingKeys {
+			ps.list = append(ps.list, &Problem{File: ps.file, Line: n.Line,
+				Msg: fmt.Sprintf("a mapping with %d keys: at most %d keys per mapping are accepted", len(n.Content)/2, maxMappingKeys)})
+			found = true
+			return
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return found
+}
+
 var topKeys = []string{"listener", "listeners", "gateway", "gateways", "component", "components", "workflow", "workflows", "controller", "state"}
 
 type decoder struct {
 	ps *problems
+	// columns records the column of each key, by YAML path, so that a
+	// value error on a line with several keys ({a: 1, b: x}) is reported
+	// under the right one.
+	columns map[string]int
 }
 
 func (d *decoder) section(cfg *Config, key string, n *yaml.Node) {
@@ -228,7 +263,7 @@ func (d *decoder) decode(n *yaml.Node, path string, out any) bool {
 func (d *decoder) decodeError(path string, err error) {
 	var fe *fieldError
 	if errors.As(err, &fe) {
-		d.ps.list = append(d.ps.list, &Problem{File: d.ps.file, Line: fe.line, Path: d.pathAtLine(path, fe.line), Msg: fe.msg})
+		d.ps.list = append(d.ps.list, &Problem{File: d.ps.file, Line: fe.line, Path: d.pathAt(path, fe.line, fe.column), Msg: fe.msg})
 		return
 	}
 	var te *yaml.TypeError
@@ -241,12 +276,17 @@ func (d *decoder) decodeError(path string, err error) {
 	d.ps.add(path, "%v", err)
 }
 
-// pathAtLine finds the deepest recorded path below prefix on line.
-func (d *decoder) pathAtLine(prefix string, line int) string {
-	best := prefix
+// pathAt finds the path below prefix whose key is on line, nearest
+// before column: the key whose value is at that position.
+func (d *decoder) pathAt(prefix string, line, column int) string {
+	best, bestColumn := prefix, -1
 	for p, l := range d.ps.lines {
-		if l == line && strings.HasPrefix(p, prefix) && len(p) > len(best) {
-			best = p
+		if l != line || !strings.HasPrefix(p, prefix) {
+			continue
+		}
+		c := d.columns[p]
+		if c <= column && (c > bestColumn || c == bestColumn && len(p) > len(best)) {
+			best, bestColumn = p, c
 		}
 	}
 	return best
@@ -272,6 +312,7 @@ func (d *decoder) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 			key, val := n.Content[i], n.Content[i+1]
 			p := joinPath(path, key.Value)
 			d.ps.lines[p] = key.Line
+			d.columns[p] = key.Column
 			ft, ok := fields[key.Value]
 			if !ok {
 				if !open {

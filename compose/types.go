@@ -1,7 +1,9 @@
 package compose
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := parseDuration(n.Value)
 	if err != nil {
-		return &fieldError{line: n.Line, msg: err.Error()}
+		return &fieldError{line: n.Line, column: n.Column, msg: err.Error()}
 	}
 	*d = Duration{Value: v}
 	return nil
@@ -43,9 +45,14 @@ func parseDuration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if ms, err := strconv.ParseFloat(s, 64); err == nil {
-		if ms < 0 {
+	if ms, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case math.IsNaN(ms):
+			return 0, fmt.Errorf("invalid duration %s: write milliseconds as a number (300000) or a duration such as \"5m\"", s)
+		case ms < 0:
 			return 0, fmt.Errorf("invalid duration %s: must not be negative", s)
+		case ms*float64(time.Millisecond) >= math.MaxInt64:
+			return 0, fmt.Errorf("invalid duration %s: too large; the maximum is about 292 years", s)
 		}
 		return time.Duration(ms * float64(time.Millisecond)), nil
 	}
@@ -67,7 +74,7 @@ type IntString string
 // UnmarshalYAML accepts a scalar.
 func (v *IntString) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &fieldError{line: n.Line, msg: "must be a number or a ${env.*} template"}
+		return &fieldError{line: n.Line, column: n.Column, msg: "must be a number or a ${env.*} template"}
 	}
 	*v = IntString(n.Value)
 	return nil
@@ -81,7 +88,7 @@ type ByteSize int64
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := parseByteSize(n.Value)
 	if err != nil {
-		return &fieldError{line: n.Line, msg: err.Error()}
+		return &fieldError{line: n.Line, column: n.Column, msg: err.Error()}
 	}
 	*b = ByteSize(v)
 	return nil
@@ -109,6 +116,9 @@ func parseByteSize(s string) (int64, error) {
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("invalid size %q: write a number of bytes or a size such as \"10MiB\"", s)
 	}
+	if n > math.MaxInt64/scale {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
 	return n * scale, nil
 }
 
@@ -127,21 +137,21 @@ func (p *PortList) UnmarshalYAML(n *yaml.Node) error {
 		out := make(PortList, 0, len(n.Content))
 		for _, c := range n.Content {
 			if c.Kind != yaml.ScalarNode {
-				return &fieldError{line: c.Line, msg: "each port must be a number or a string such as \"9834:8090\""}
+				return &fieldError{line: c.Line, column: c.Column, msg: "each port must be a number or a string such as \"9834:8090\""}
 			}
 			out = append(out, c.Value)
 		}
 		*p = out
 		return nil
 	}
-	return &fieldError{line: n.Line, msg: "must be a port, a string such as \"9834:8090\", or a list of them"}
+	return &fieldError{line: n.Line, column: n.Column, msg: "must be a port, a string such as \"9834:8090\", or a list of them"}
 }
 
 // fieldError is a decoding error raised by the custom types above; the
 // loader adds the YAML path.
 type fieldError struct {
-	line int
-	msg  string
+	line, column int
+	msg          string
 }
 
 func (e *fieldError) Error() string { return e.msg }

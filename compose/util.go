@@ -14,7 +14,7 @@ func (p *Project) dur(path string, d Duration) time.Duration {
 	}
 	text, err := p.expandString(path, d.Template)
 	if err != nil {
-		p.ps.add(path, "%v", err)
+		addProblem(p.ps, path, err)
 		return 0
 	}
 	v, err := parseDuration(text)

@@ -146,8 +146,12 @@ func runCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if input != "" {
 				dec := json.NewDecoder(strings.NewReader(input))
 				dec.UseNumber()
-				if err := dec.Decode(&in); err != nil {
-					return fmt.Errorf("invalid --input: %v; pass a JSON value such as '{\"prompt\": \"a cat\"}'", err)
+				err := dec.Decode(&in)
+				if err == nil && dec.More() {
+					err = errors.New("data after the first JSON value")
+				}
+				if err != nil {
+					return fmt.Errorf("invalid --input: %v; pass one JSON value such as '{\"prompt\": \"a cat\"}'", err)
 				}
 			}
 			cfg, err := g.load()
