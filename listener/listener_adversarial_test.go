@@ -558,20 +558,29 @@ func TestAdversarialSlowBodyHoldsSlot(t *testing.T) {
 // Callbacks for ids that no job waits for are kept for the retention
 // period. Anyone who can reach the listener can send them, so the memory
 // they keep must be bounded in bytes, not only in count (100,000 early
-// outcomes of up to 10 MiB each by default).
+// outcomes of up to 10 MiB each would fit otherwise). The waiter's byte
+// budget (64 MiB by default, 8 MiB here) turns the excess away with 503.
 func TestAdversarialEarlyOutcomeBytes(t *testing.T) {
-	t.Skip("known bug: early outcomes are bounded in count only, so large callbacks for unknown ids retain unbounded memory")
-	m := waiter.NewMemory(nil)
+	m := waiter.NewMemory(&waiter.MemoryOptions{MaxStoredBytes: 8 << 20})
 	defer m.Close()
 	l := newTestCallback(t, Callback{Path: "/cb", IdentifyBy: "${body.id}"}, m)
 	filler := strings.Repeat("x", 1<<20)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	rejected := 0
 	for i := 0; i < 32; i++ {
 		w := postJSON(t, l, "/cb", fmt.Sprintf(`{"id":"unknown-%d","filler":%q}`, i, filler))
-		require.Less(t, w.Code, 500)
+		if w.Code == http.StatusServiceUnavailable {
+			rejected++
+			assert.Equal(t, "1", w.Header().Get("Retry-After"))
+			assert.JSONEq(t, `{"error":"too many undelivered callbacks; retry later"}`, w.Body.String())
+			continue
+		}
+		require.Equal(t, http.StatusOK, w.Code)
 	}
+	assert.Equal(t, 32-7, rejected, "callbacks rejected once 8 MiB are stored")
+	assert.LessOrEqual(t, m.Stats().StoredBytes, int64(8<<20))
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)

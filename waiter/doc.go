@@ -40,7 +40,8 @@
 // how a retried job reuses its id. An early outcome is kept for a
 // retention period (10 minutes by default) and a delivered id is
 // remembered for duplicate detection for the same time, both bounded in
-// count.
+// count. [Memory] also bounds the early outcomes in bytes
+// (MemoryOptions.MaxStoredBytes).
 //
 // # Implementations
 //

@@ -75,6 +75,7 @@ func (m *Memory) expireLocked(now int64) {
 		if live && s.kind == slotStored && s.expires == item.at {
 			delete(m.slots, item.id)
 			m.nStored--
+			m.nBytes -= s.outcome.size
 			m.expired++
 			m.logger.Debug("waiter: dropped early outcome at end of retention", "id", item.id)
 		}

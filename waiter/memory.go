@@ -2,6 +2,7 @@ package waiter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,6 +16,9 @@ const (
 	DefaultRetention     = 10 * time.Minute
 	DefaultMaxStored     = 100_000
 	DefaultMaxRemembered = 1_000_000
+	// DefaultMaxStoredBytes bounds the estimated size of the early
+	// outcomes kept at once.
+	DefaultMaxStoredBytes = 64 << 20
 )
 
 // MemoryOptions configures [NewMemory]. A zero or negative field takes its
@@ -26,6 +30,12 @@ type MemoryOptions struct {
 	// MaxStored is the maximum number of such early outcomes kept at once.
 	// Over it, Deliver returns [ErrFull]. Default [DefaultMaxStored].
 	MaxStored int
+	// MaxStoredBytes is the maximum size of the early outcomes kept at
+	// once, each estimated as the length of its id plus its JSON
+	// encoding. An outcome that would take the total over it is rejected
+	// with [ErrFull]. An outcome delivered to a waiting registration is
+	// not measured. Default [DefaultMaxStoredBytes].
+	MaxStoredBytes int64
 	// DuplicateRetention is how long an id stays marked as delivered, so
 	// that a second outcome for it is reported as [Duplicate]. Default
 	// Retention.
@@ -52,6 +62,9 @@ type Stats struct {
 	Pending int
 	// Stored is the number of early outcomes kept for a future Expect.
 	Stored int
+	// StoredBytes is the estimated size of those outcomes, as counted
+	// against MaxStoredBytes.
+	StoredBytes int64
 	// Remembered is the number of ids marked as delivered.
 	Remembered int
 	// Delivered counts outcomes handed to a registration since start.
@@ -78,6 +91,7 @@ type Memory struct {
 	retention     time.Duration
 	dupRetention  time.Duration
 	maxStored     int
+	maxBytes      int64
 	maxRemembered int
 	start         time.Time // origin of the int64 deadlines, read through clock
 
@@ -88,6 +102,7 @@ type Memory struct {
 	remembered deadlineQueue // ids marked as delivered, oldest first
 	nPending   int
 	nStored    int
+	nBytes     int64 // estimated size of the stored outcomes
 	nRemember  int
 	sweep      clock.Timer // nil when no expiry is scheduled
 	sweepAt    int64
@@ -110,9 +125,15 @@ const (
 
 type slot struct {
 	kind    slotKind
-	pending *pending // for slotPending, and slotDelivered when delivered to a registration
-	outcome *Outcome // for slotStored
-	expires int64    // for slotStored and slotDelivered, see Memory.now
+	pending *pending       // for slotPending, and slotDelivered when delivered to a registration
+	outcome *storedOutcome // for slotStored
+	expires int64          // for slotStored and slotDelivered, see Memory.now
+}
+
+// storedOutcome is an early outcome with the size counted for it.
+type storedOutcome struct {
+	outcome Outcome
+	size    int64
 }
 
 // NewMemory returns an in-memory waiter. opts may be nil.
@@ -126,6 +147,9 @@ func NewMemory(opts *MemoryOptions) *Memory {
 	}
 	if o.MaxStored <= 0 {
 		o.MaxStored = DefaultMaxStored
+	}
+	if o.MaxStoredBytes <= 0 {
+		o.MaxStoredBytes = DefaultMaxStoredBytes
 	}
 	if o.DuplicateRetention <= 0 {
 		o.DuplicateRetention = o.Retention
@@ -143,6 +167,7 @@ func NewMemory(opts *MemoryOptions) *Memory {
 		retention:     o.Retention,
 		dupRetention:  o.DuplicateRetention,
 		maxStored:     o.MaxStored,
+		maxBytes:      o.MaxStoredBytes,
 		maxRemembered: o.MaxRemembered,
 		start:         c.Now(),
 		slots:         make(map[string]slot),
@@ -185,8 +210,9 @@ func (m *Memory) Expect(ctx context.Context, id string) (Pending, error) {
 	p := &pending{m: m, id: id, done: make(chan struct{}), registered: now}
 	if ok && s.kind == slotStored {
 		m.nStored--
+		m.nBytes -= s.outcome.size
 		m.delivered++
-		p.arrive(*s.outcome)
+		p.arrive(s.outcome.outcome)
 		m.rememberLocked(id, p, now)
 		return p, nil
 	}
@@ -203,8 +229,9 @@ func (m *Memory) Expect(ctx context.Context, id string) (Pending, error) {
 // stores it for Retention when id has none and returns [Stored], or drops
 // it and returns [Duplicate] when an outcome for id was already delivered
 // or stored. It fails with [ErrFull] when MaxStored early outcomes are
-// kept, [ErrInvalidID] for an empty id, and [ErrClosed] after Close. It
-// does not block, and it is safe for concurrent use.
+// kept or the outcome would take their size over MaxStoredBytes,
+// [ErrInvalidID] for an empty id, and [ErrClosed] after Close. It does
+// not block, and it is safe for concurrent use.
 func (m *Memory) Deliver(ctx context.Context, id string, o Outcome) (Delivery, error) {
 	if id == "" {
 		return 0, fmt.Errorf("deliver outcome: %w", ErrInvalidID)
@@ -212,10 +239,26 @@ func (m *Memory) Deliver(ctx context.Context, id string, o Outcome) (Delivery, e
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("deliver outcome for id %q: %w", id, err)
 	}
+	// The size is measured only when the outcome has to be stored, and
+	// outside the lock, since encoding a large outcome takes a while.
+	// The state may change meanwhile, so the second pass decides again.
+	size := int64(-1)
+	for {
+		d, measure, err := m.deliver(id, o, size)
+		if !measure {
+			return d, err
+		}
+		size = outcomeSize(id, o)
+	}
+}
+
+// deliver is one pass of Deliver. It reports measure=true, and does
+// nothing, when o has to be stored and size is not known yet (negative).
+func (m *Memory) deliver(id string, o Outcome, size int64) (d Delivery, measure bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return 0, ErrClosed
+		return 0, false, ErrClosed
 	}
 	now := m.now()
 	m.expireLocked(now)
@@ -227,26 +270,55 @@ func (m *Memory) Deliver(ctx context.Context, id string, o Outcome) (Delivery, e
 			m.nPending--
 			s.pending.arrive(o)
 			m.rememberLocked(id, s.pending, now)
-			return Delivered, nil
+			return Delivered, false, nil
 		}
 		m.duplicates++
 		m.logger.Debug("waiter: dropped duplicate outcome", "id", id)
-		return Duplicate, nil
+		return Duplicate, false, nil
 	}
 	if m.nStored >= m.maxStored {
 		m.logger.Warn("waiter: rejected early outcome, store is full",
 			"id", id, "max_stored", m.maxStored)
-		return 0, fmt.Errorf("store outcome for id %q: %d early outcomes are kept, raise MaxStored or shorten Retention: %w",
+		return 0, false, fmt.Errorf("store outcome for id %q: %d early outcomes are kept, raise MaxStored or shorten Retention: %w",
 			id, m.maxStored, ErrFull)
 	}
+	if size < 0 {
+		return 0, true, nil
+	}
+	if size > m.maxBytes-m.nBytes {
+		m.logger.Warn("waiter: rejected early outcome, store is full",
+			"id", id, "size", size, "stored_bytes", m.nBytes, "max_stored_bytes", m.maxBytes)
+		return 0, false, fmt.Errorf("store outcome for id %q: its %d bytes would take the early outcomes over %d bytes, raise MaxStoredBytes or shorten Retention: %w",
+			id, size, m.maxBytes, ErrFull)
+	}
 	expires := now + int64(m.retention)
-	m.slots[id] = slot{kind: slotStored, outcome: &o, expires: expires}
+	m.slots[id] = slot{kind: slotStored, outcome: &storedOutcome{outcome: o, size: size}, expires: expires}
 	m.nStored++
+	m.nBytes += size
 	m.stored.push(id, expires)
 	m.compactLocked(&m.stored, slotStored, m.nStored)
 	m.armLocked(expires)
-	m.logger.Debug("waiter: stored early outcome", "id", id)
-	return Stored, nil
+	m.logger.Debug("waiter: stored early outcome", "id", id, "size", size)
+	return Stored, false, nil
+}
+
+// outcomeSize estimates the memory that storing o under id keeps: the
+// length of id and of o's JSON encoding. An outcome that does not
+// encode, which the [Outcome] contract rules out, counts as its id.
+func outcomeSize(id string, o Outcome) int64 {
+	var n byteCounter
+	enc := json.NewEncoder(&n)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(o)
+	return int64(len(id)) + int64(n)
+}
+
+// byteCounter is an io.Writer that counts the bytes written to it.
+type byteCounter int64
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	*c += byteCounter(len(p))
+	return len(p), nil
 }
 
 // Stats returns the current counts. It is safe for concurrent use.
@@ -257,12 +329,13 @@ func (m *Memory) Stats() Stats {
 		m.expireLocked(m.now())
 	}
 	return Stats{
-		Pending:    m.nPending,
-		Stored:     m.nStored,
-		Remembered: m.nRemember,
-		Delivered:  m.delivered,
-		Duplicates: m.duplicates,
-		Expired:    m.expired,
+		Pending:     m.nPending,
+		Stored:      m.nStored,
+		StoredBytes: m.nBytes,
+		Remembered:  m.nRemember,
+		Delivered:   m.delivered,
+		Duplicates:  m.duplicates,
+		Expired:     m.expired,
 	}
 }
 
@@ -286,6 +359,7 @@ func (m *Memory) Close() error {
 	m.stored = deadlineQueue{}
 	m.remembered = deadlineQueue{}
 	m.nPending, m.nStored, m.nRemember = 0, 0, 0
+	m.nBytes = 0
 	if m.sweep != nil {
 		m.sweep.Stop()
 		m.sweep = nil

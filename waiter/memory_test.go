@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,6 +216,58 @@ func TestMemoryFull(t *testing.T) {
 	clk.Advance(time.Minute)
 	_, err = w.Deliver(ctx, "e", waiter.Outcome{})
 	assert.NoError(t, err)
+}
+
+// Early outcomes are bounded in bytes too: an outcome that would take the
+// total over MaxStoredBytes is rejected, and taking or expiring a stored
+// outcome gives its bytes back. Delivery to a waiting id is not counted.
+func TestMemoryFullBytes(t *testing.T) {
+	clk := newFakeClock()
+	w := waiter.NewMemory(&waiter.MemoryOptions{MaxStoredBytes: 3000, Retention: time.Minute, Clock: clk})
+	defer w.Close()
+	big := waiter.Outcome{Result: strings.Repeat("x", 1000)}
+	for _, id := range []string{"a", "b"} {
+		d, err := w.Deliver(ctx, id, big)
+		require.NoError(t, err)
+		assert.Equal(t, waiter.Stored, d)
+	}
+	stored := w.Stats().StoredBytes
+	assert.Greater(t, stored, int64(2000))
+	assert.Less(t, stored, int64(2100))
+
+	_, err := w.Deliver(ctx, "c", big)
+	require.ErrorIs(t, err, waiter.ErrFull)
+	assert.Contains(t, err.Error(), `"c"`, "error names the id")
+	assert.Contains(t, err.Error(), "MaxStoredBytes", "error names the option")
+	d, err := w.Deliver(ctx, "a", big)
+	require.NoError(t, err, "a duplicate is not measured")
+	assert.Equal(t, waiter.Duplicate, d)
+	d, err = w.Deliver(ctx, "small", waiter.Outcome{Result: "ok"})
+	require.NoError(t, err, "a small outcome still fits")
+	assert.Equal(t, waiter.Stored, d)
+
+	p, err := w.Expect(ctx, "waiting")
+	require.NoError(t, err)
+	d, err = w.Deliver(ctx, "waiting", waiter.Outcome{Result: strings.Repeat("y", 10_000)})
+	require.NoError(t, err, "a waiting id receives its outcome whatever its size")
+	assert.Equal(t, waiter.Delivered, d)
+	p.Cancel()
+
+	p, err = w.Expect(ctx, "a")
+	require.NoError(t, err)
+	_, err = p.Wait(ctx)
+	require.NoError(t, err)
+	_, err = w.Deliver(ctx, "c", big)
+	require.NoError(t, err, "taking a stored outcome frees its bytes")
+
+	clk.Advance(time.Minute)
+	assert.Zero(t, w.Stats().StoredBytes, "expiry frees the bytes")
+	assert.Zero(t, w.Stats().Stored)
+	_, err = w.Deliver(ctx, "e", big)
+	assert.NoError(t, err)
+
+	_, err = w.Deliver(ctx, "huge", waiter.Outcome{Result: strings.Repeat("z", 5000)})
+	assert.ErrorIs(t, err, waiter.ErrFull, "an outcome larger than the budget is rejected")
 }
 
 func TestMemoryMaxRemembered(t *testing.T) {
