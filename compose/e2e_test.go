@@ -442,3 +442,13 @@ func (tp *testProject) env2(name string) string {
 	s, _ := v.(string)
 	return s
 }
+
+func TestUnsetEnvInURLNamedInError(t *testing.T) {
+	tp := startProject(t, asyncYAML, nil) // API_URL is not set
+
+	run, err := tp.Run(context.Background(), "async", map[string]any{"value": 1})
+	require.Error(t, err)
+	require.NotNil(t, run)
+	assert.Contains(t, run.Error, `base_url "${env.API_URL}" and path "/tasks"`)
+	assert.Contains(t, run.Error, "check that every ${env.*} it reads is set")
+}

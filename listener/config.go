@@ -32,6 +32,7 @@ const (
 	DefaultRetryAfter         = 1 * time.Second
 	DefaultIdempotencyWindow  = 24 * time.Hour
 	DefaultIdempotencyMaxKeys = 100_000
+	DefaultMaxBulkItems       = 1_000
 )
 
 // Sentinel errors, usable with errors.Is.
@@ -111,6 +112,10 @@ type Limits struct {
 	// IdempotencyMaxKeys is the maximum number of idempotency keys one
 	// trigger endpoint remembers. The oldest key is forgotten first.
 	IdempotencyMaxKeys int
+	// MaxBulkItems is the maximum number of items in one bulk request,
+	// for callbacks and triggers alike. A request with more gets 413,
+	// and none of its items is delivered or started.
+	MaxBulkItems int
 }
 
 // Response is a reply sent instead of processing a request: when its
@@ -278,7 +283,7 @@ type RunInfo struct {
 	// ID is the run's id, sent to the client as "task_id".
 	ID string
 	// Status is the run's state when StartRun returned, such as
-	// "pending" or "running".
+	// "pending" or "processing".
 	Status string
 }
 

@@ -57,6 +57,7 @@ func TestGenerateTimesOut(t *testing.T) {
 		tethertest.WithEnv(map[string]string{"API_URL": api.URL}))
 
 	run := p.StartRun("generate", map[string]any{"prompt": "a cat"})
+	p.WaitUntilWaiting(run)                // the request got its response; wait_for is the run id
 	p.Clock.AdvanceTimer(t, 5*time.Minute) // no sleeping
 	assert.Contains(t, p.RequireFailed(run), "not received within 5m0s")
 }

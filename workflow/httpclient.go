@@ -336,7 +336,9 @@ func (c *httpComponent) render(s *scope) (*request, error) {
 	}
 	u, err := parseHTTPURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("render url of component %s: %w", c.id, err)
+		// Name the templates: an unset ${env.X} in base_url is the usual
+		// cause, and the rendered URL alone does not show it.
+		return nil, fmt.Errorf("render url of component %s from %s: %w; check that every ${env.*} it reads is set", c.id, c.urlTemplates(), err)
 	}
 
 	if len(c.params) > 0 {
@@ -398,6 +400,17 @@ func (c *httpComponent) renderURL(s *scope) (string, error) {
 		return "", fmt.Errorf("evaluate path of component %s: %w", c.id, err)
 	}
 	return joinURL(base, path), nil
+}
+
+// urlTemplates describes the templates the URL is rendered from.
+func (c *httpComponent) urlTemplates() string {
+	if c.endpoint != nil {
+		return fmt.Sprintf("endpoint %q", c.endpoint.String())
+	}
+	if c.path == nil {
+		return fmt.Sprintf("base_url %q", c.baseURL.String())
+	}
+	return fmt.Sprintf("base_url %q and path %q", c.baseURL.String(), c.path.String())
 }
 
 // joinURL appends path to base with exactly one "/" between them.

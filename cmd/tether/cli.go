@@ -80,14 +80,14 @@ func (g *globalFlags) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 func (g *globalFlags) load() (*compose.Config, error) {
-	file := g.file
-	if file == "" {
-		var err error
-		if file, err = compose.FindFile(); err != nil {
+	if g.file == "" {
+		file, err := compose.FindFile()
+		if err != nil {
 			return nil, err
 		}
+		g.file = file
 	}
-	return compose.Load(file)
+	return compose.Load(g.file)
 }
 
 func upCommand(g *globalFlags, stderr io.Writer) *cobra.Command {
@@ -178,6 +178,13 @@ func runCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			defer cancel()
 			_ = p.Shutdown(sctx)
 			if run == nil {
+				if errors.Is(runErr, workflow.ErrUnknownWorkflow) {
+					var ids []string
+					for _, info := range p.Engine().Workflows() {
+						ids = append(ids, info.ID)
+					}
+					return fmt.Errorf("%w; the workflows in %s are: %s", runErr, g.file, strings.Join(ids, ", "))
+				}
 				return runErr
 			}
 			if run.State != workflow.StateCompleted {

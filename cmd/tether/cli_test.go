@@ -175,3 +175,19 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+func TestRunUnknownWorkflowListsKnown(t *testing.T) {
+	path := writeFile(t, `
+controller: {disabled: true}
+component:
+  type: http-client
+  endpoint: http://127.0.0.1:1/x
+workflows:
+  - id: one
+  - id: two
+`)
+	code, _, errOut := runCLI(t, "run", "three", "-f", path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "unknown workflow")
+	assert.Contains(t, errOut, "are: one, two")
+}
