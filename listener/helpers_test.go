@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -172,10 +171,6 @@ func newTestCallback(t testing.TB, cb Callback, w waiter.Waiter) *CallbackListen
 	l, err := NewCallback(CallbackConfig{Callbacks: []Callback{cb}}, w, nil)
 	require.NoError(t, err)
 	return l
-}
-
-func trimmed(w *httptest.ResponseRecorder) string {
-	return strings.TrimSpace(w.Body.String())
 }
 
 func newRecorderServe(h http.Handler, r *http.Request) *httptest.ResponseRecorder {

@@ -240,7 +240,7 @@ func TestKeyfileHomeExpansionAndPassphrase(t *testing.T) {
 	require.NoError(t, err)
 	der, err := x509.MarshalECPrivateKey(key)
 	require.NoError(t, err)
-	//nolint:staticcheck // legacy PEM encryption is what older keys use, and it is fast to parse.
+	//lint:ignore SA1019 legacy PEM encryption is what older keys use, and it is fast to parse.
 	block, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("open sesame"), x509.PEMCipherAES128)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(home, "id_enc"), pem.EncodeToMemory(block), 0o600))
