@@ -132,8 +132,10 @@ func (e *endpointBase) finish(w http.ResponseWriter, q *request, def *reply, def
 	return out
 }
 
-// items returns one resolver per bulk item.
+// items returns one resolver per bulk item. More than MaxBulkItems
+// items is a 413 error, found before any item is processed.
 func (e *endpointBase) items(q *request) ([]*request, *requestError) {
+	max := e.core.limits.MaxBulkItems
 	if raw, ok := q.rawBody(); ok && e.itemFast {
 		res := gjson.ParseBytes(raw)
 		if e.itemPath != "" {
@@ -143,10 +145,18 @@ func (e *endpointBase) items(q *request) ([]*request, *requestError) {
 			return nil, badRequest("bulk item %s is not an array", e.item.String())
 		}
 		var out []*request
+		over := false
 		res.ForEach(func(_, v gjson.Result) bool {
+			if len(out) == max {
+				over = true
+				return false
+			}
 			out = append(out, q.withItem(expr.JSON(subslice(raw, v))))
 			return true
 		})
+		if over {
+			return nil, e.tooManyItems(max)
+		}
 		return out, nil
 	}
 	v, err := e.item.Eval(q)
@@ -157,11 +167,25 @@ func (e *endpointBase) items(q *request) ([]*request, *requestError) {
 	if !ok {
 		return nil, badRequest("bulk item %s is not an array", e.item.String())
 	}
+	if len(list) > max {
+		return nil, e.tooManyItems(max)
+	}
 	out := make([]*request, len(list))
 	for i, elem := range list {
 		out[i] = q.withItem(expr.Of(elem))
 	}
 	return out, nil
+}
+
+// tooManyItems logs a bulk request over MaxBulkItems and returns its
+// 413 error.
+func (e *endpointBase) tooManyItems(max int) *requestError {
+	e.core.warn.log("listener: bulk request rejected: too many items",
+		"listener", e.core.kind, "endpoint", e.field, "path", e.path, "max_bulk_items", max)
+	return &requestError{
+		status: http.StatusRequestEntityTooLarge,
+		msg:    fmt.Sprintf("bulk request has more items than the limit of %d (limits.max_bulk_items); send fewer items per request", max),
+	}
 }
 
 // subslice returns v's raw text as a slice of raw when gjson reported

@@ -281,13 +281,17 @@ func TestAdversarialConcurrentDuplicates(t *testing.T) {
 }
 
 func TestAdversarialBulkThousands(t *testing.T) {
+	const n = 5000
 	m := waiter.NewMemory(nil)
 	defer m.Close()
-	l := newTestCallback(t, Callback{
-		Path: "/bulk", Bulk: true, Item: "${body.results}",
-		IdentifyBy: "${item.id}", Status: "${item.status}", SuccessWhen: []string{"ok"},
-	}, m)
-	const n = 5000
+	l, err := NewCallback(CallbackConfig{
+		Callbacks: []Callback{{
+			Path: "/bulk", Bulk: true, Item: "${body.results}",
+			IdentifyBy: "${item.id}", Status: "${item.status}", SuccessWhen: []string{"ok"},
+		}},
+		Limits: Limits{MaxBulkItems: n},
+	}, m, nil)
+	require.NoError(t, err)
 	var b strings.Builder
 	b.WriteString(`{"results":[`)
 	for i := 0; i < n; i++ {
@@ -478,13 +482,46 @@ func TestAdversarialIdempotencyRace(t *testing.T) {
 // One bulk request must not start an unbounded number of runs: a 300 KB
 // body of empty objects would otherwise start 100,000 workflows.
 func TestAdversarialBulkTriggerAmplification(t *testing.T) {
-	t.Skip("known bug: a bulk trigger starts one run per item with no limit on the item count")
 	s := &recordingStarter{}
 	l := newTestTrigger(t, Trigger{Path: "/t", Workflow: "wf", Bulk: true, Item: "${body}"}, s)
 	items := "[" + strings.Repeat("{},", 99_999) + "{}]"
 	w := postJSON(t, l, "/t", items)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	assert.JSONEq(t, `{"error":"bulk request has more items than the limit of 1000 (limits.max_bulk_items); send fewer items per request"}`, w.Body.String())
 	assert.Zero(t, len(s.started()), "runs started")
+
+	// The same holds for an Item template that is not a plain body path.
+	wrapped := newTestTrigger(t, Trigger{Path: "/t", Workflow: "wf", Bulk: true, Item: "${body.items | ${body}}"}, s)
+	w = postJSON(t, wrapped, "/t", `{"items":`+items+`}`)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	assert.Zero(t, len(s.started()), "runs started")
+
+	// MaxBulkItems items are accepted.
+	atLimit := "[" + strings.Repeat("{},", DefaultMaxBulkItems-1) + "{}]"
+	w = postJSON(t, l, "/t", atLimit)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Len(t, s.started(), DefaultMaxBulkItems)
+}
+
+// A bulk callback over MaxBulkItems is rejected as a whole before any
+// of its items is delivered.
+func TestAdversarialBulkCallbackItemLimit(t *testing.T) {
+	m := waiter.NewMemory(nil)
+	defer m.Close()
+	l, err := NewCallback(CallbackConfig{
+		Callbacks: []Callback{{Path: "/cb", Bulk: true, Item: "${body.results}", IdentifyBy: "${item.id}"}},
+		Limits:    Limits{MaxBulkItems: 3},
+	}, m, nil)
+	require.NoError(t, err)
+
+	w := postJSON(t, l, "/cb", `{"results":[{"id":"a"},{"id":"b"},{"id":"c"},{"id":"d"}]}`)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	assert.JSONEq(t, `{"error":"bulk request has more items than the limit of 3 (limits.max_bulk_items); send fewer items per request"}`, w.Body.String())
+	assert.Zero(t, m.Stats().Stored, "outcomes stored")
+
+	w = postJSON(t, l, "/cb", `{"results":[{"id":"a"},{"id":"b"},{"id":"c"}]}`)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, 3, m.Stats().Stored)
 }
 
 // Idempotency keys come from the request, so the memory they keep must

@@ -122,6 +122,7 @@ func (l Limits) withDefaults() (Limits, error) {
 		{"queue_timeout", l.QueueTimeout < 0},
 		{"retry_after", l.RetryAfter < 0},
 		{"idempotency_max_keys", l.IdempotencyMaxKeys < 0},
+		{"max_bulk_items", l.MaxBulkItems < 0},
 	}
 	for _, check := range checks {
 		if check.negative {
@@ -137,6 +138,7 @@ func (l Limits) withDefaults() (Limits, error) {
 	setDefault(&l.QueueTimeout, DefaultQueueTimeout)
 	setDefault(&l.RetryAfter, DefaultRetryAfter)
 	setDefault(&l.IdempotencyMaxKeys, DefaultIdempotencyMaxKeys)
+	setDefault(&l.MaxBulkItems, DefaultMaxBulkItems)
 	return l, nil
 }
 
