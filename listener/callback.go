@@ -174,6 +174,7 @@ func (ep *callbackEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		return
 	}
+	defer ep.core.release()
 	ctx := r.Context()
 	if !ep.bulk {
 		entry, rerr, err := ep.deliver(ctx, q)

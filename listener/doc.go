@@ -118,9 +118,10 @@
 //
 // # Limits
 //
-// MaxConcurrentCount bounds the requests processed at once; a request
-// that finds no free slot within Limits.QueueTimeout gets 503 with
-// Retry-After. A bulk request with more than Limits.MaxBulkItems items
+// MaxConcurrentCount bounds the requests processed at once. A request
+// takes its slot once its body has been read and verified, so slow
+// senders hold no slot, and one that finds no free slot within
+// Limits.QueueTimeout gets 503 with Retry-After. A bulk request with more than Limits.MaxBulkItems items
 // (1,000 by default) gets 413, and none of its items is delivered or
 // started. No input from a client is answered with a 5xx status other
 // than 503.

@@ -64,8 +64,11 @@ func (e *endpointBase) init(c *core, field, fullPath string, bulk bool, item str
 
 // prepare reads, verifies and decodes the body, and sends the first
 // matching acknowledgement response. It returns nil when it has already
-// written the reply.
-func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request {
+// written the reply. The body is read and verified before a concurrency
+// slot is taken, so that slow senders do not hold slots. When prepare
+// returns a request, the caller holds a slot and must call
+// e.core.release.
+func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) (q *request) {
 	max := e.core.limits.MaxBodyBytes
 	data, rerr := readBody(w, r, max)
 	if rerr != nil {
@@ -83,6 +86,14 @@ func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request 
 			return nil
 		}
 	}
+	if !e.core.acquire(w, r) {
+		return nil
+	}
+	defer func() {
+		if q == nil {
+			e.core.release()
+		}
+	}()
 	b, rerr := decodeBody(r.Header, data, max)
 	if rerr != nil {
 		e.core.logger.Debug("listener: request rejected", "endpoint", e.field, "status", rerr.status, "reason", rerr.msg)
@@ -90,7 +101,7 @@ func (e *endpointBase) prepare(w http.ResponseWriter, r *http.Request) *request 
 		writeError(w, rerr.status, rerr.msg)
 		return nil
 	}
-	q := newRequest(r, b, e.core.sources)
+	q = newRequest(r, b, e.core.sources)
 	for i := range e.responses {
 		cr := &e.responses[i]
 		ok, err := cr.match(q)

@@ -570,7 +570,6 @@ func TestAdversarialStartErrorNotEchoed(t *testing.T) {
 // arrived, so that a few slow connections cannot turn every other
 // callback away with 503.
 func TestAdversarialSlowBodyHoldsSlot(t *testing.T) {
-	t.Skip("known bug: a request takes its max_concurrent_count slot before reading its body, so slow bodies block other callbacks")
 	l, err := NewCallback(CallbackConfig{
 		Callbacks:          []Callback{{Path: "/cb"}},
 		MaxConcurrentCount: 1,

@@ -211,16 +211,6 @@ func (c *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.leave()
-
-	if c.slots != nil {
-		if !c.acquire(r.Context()) {
-			c.warn.log("listener: request rejected: max_concurrent_count reached",
-				"listener", c.kind, "path", r.URL.Path)
-			c.writeUnavailable(w, "too many concurrent requests; retry later")
-			return
-		}
-		defer func() { <-c.slots }()
-	}
 	ep.serve(w, r)
 }
 
@@ -231,8 +221,31 @@ func cleanPath(p string) string {
 	return path.Clean("/" + p)
 }
 
-// acquire takes a concurrency slot, waiting at most QueueTimeout.
-func (c *core) acquire(ctx context.Context) bool {
+// acquire takes a concurrency slot, waiting at most QueueTimeout. It
+// returns false after replying 503 when no slot became free. Each true
+// return must be matched by a call to release.
+func (c *core) acquire(w http.ResponseWriter, r *http.Request) bool {
+	if c.slots == nil {
+		return true
+	}
+	if c.waitForSlot(r.Context()) {
+		return true
+	}
+	c.warn.log("listener: request rejected: max_concurrent_count reached",
+		"listener", c.kind, "path", r.URL.Path)
+	c.writeUnavailable(w, "too many concurrent requests; retry later")
+	return false
+}
+
+// release frees the slot taken by acquire.
+func (c *core) release() {
+	if c.slots != nil {
+		<-c.slots
+	}
+}
+
+// waitForSlot takes a slot from c.slots, waiting at most QueueTimeout.
+func (c *core) waitForSlot(ctx context.Context) bool {
 	select {
 	case c.slots <- struct{}{}:
 		return true

@@ -175,6 +175,7 @@ func (ep *triggerEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		return
 	}
+	defer ep.core.release()
 
 	if ep.idemKey == nil {
 		ep.start(w, r, q)
