@@ -31,6 +31,10 @@ func badRequest(format string, args ...any) *requestError {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// maxInitialBodyBuffer is the largest buffer that readBody allocates
+// before any byte of the body has arrived.
+const maxInitialBodyBuffer = 64 << 10
+
 // readBody reads the body as it arrived, up to max bytes.
 func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *requestError) {
 	if r.Body == nil || r.Body == http.NoBody {
@@ -39,9 +43,12 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *reque
 	if r.ContentLength > max {
 		return nil, tooLarge(max)
 	}
-	size := 512
+	// The declared length is not trusted for the first allocation, since
+	// a client can declare 10 MiB and send nothing. Larger bodies grow
+	// the buffer as their bytes arrive.
+	size := bytes.MinRead
 	if r.ContentLength > 0 {
-		size = int(r.ContentLength)
+		size = int(min(r.ContentLength+bytes.MinRead, maxInitialBodyBuffer))
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max))
