@@ -3,6 +3,7 @@ package listener
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
 	"sync"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 
 // idempotencyStore remembers the reply sent for each idempotency key of
 // one trigger endpoint, for a fixed window and up to a maximum number of
-// keys. Its methods are safe for concurrent use.
+// keys. Keys come from requests and may be large, so the store keeps a
+// SHA-256 digest of each key instead of the key. Its methods are safe
+// for concurrent use.
 //
 // NOTE: memory is bounded by the key count only. A bulk endpoint whose
 // replies list many runs keeps each list whole, so its store can grow
@@ -22,14 +25,17 @@ type idempotencyStore struct {
 	clock  clock.Clock
 
 	mu      sync.Mutex // guards entries and order
-	entries map[string]*idempotencyEntry
+	entries map[keyDigest]*idempotencyEntry
 	order   *list.List // of *idempotencyEntry, oldest first
 }
+
+// keyDigest is the SHA-256 digest of an idempotency key.
+type keyDigest = [sha256.Size]byte
 
 // idempotencyEntry is one key. done is closed once reply is set or the
 // first request gave up; reply stays nil in the second case.
 type idempotencyEntry struct {
-	key     string
+	key     keyDigest
 	expires time.Time
 	done    chan struct{}
 	reply   *reply
@@ -41,7 +47,7 @@ func newIdempotencyStore(window time.Duration, max int, c clock.Clock) *idempote
 		window:  window,
 		max:     max,
 		clock:   c,
-		entries: make(map[string]*idempotencyEntry),
+		entries: make(map[keyDigest]*idempotencyEntry),
 		order:   list.New(),
 	}
 }
@@ -51,15 +57,16 @@ func newIdempotencyStore(window time.Duration, max int, c clock.Clock) *idempote
 // first request of the key to finish and returns its reply. It returns
 // a nil reply and a nil entry when ctx ends first.
 func (s *idempotencyStore) begin(ctx context.Context, key string) (entry *idempotencyEntry, first bool, replay *reply) {
+	digest := sha256.Sum256([]byte(key))
 	for {
 		s.mu.Lock()
 		now := s.clock.Now()
 		s.expire(now)
-		existing := s.entries[key]
+		existing := s.entries[digest]
 		if existing == nil {
-			entry = &idempotencyEntry{key: key, expires: now.Add(s.window), done: make(chan struct{})}
+			entry = &idempotencyEntry{key: digest, expires: now.Add(s.window), done: make(chan struct{})}
 			entry.elem = s.order.PushBack(entry)
-			s.entries[key] = entry
+			s.entries[digest] = entry
 			s.evictOverflow()
 			s.mu.Unlock()
 			return entry, true, nil
