@@ -82,3 +82,33 @@ func TestSilentWithoutLogger(t *testing.T) {
 	l := newTestTrigger(t, Trigger{Path: "/t", Workflow: "wf"}, &recordingStarter{})
 	assert.False(t, l.core.logger.Enabled(context.Background(), slog.LevelError))
 }
+
+// A run that cannot start gets a generic reply, and the Starter's error
+// goes to the log with the route and the workflow id.
+func TestStartErrorLogged(t *testing.T) {
+	logs := &captureHandler{}
+	s := StarterFunc(func(ctx context.Context, workflowID string, input any) (RunInfo, error) {
+		return RunInfo{}, errors.New("save run: dial tcp store.internal:6379: connection refused")
+	})
+	cfg := TriggerConfig{Triggers: []Trigger{{Path: "/t", Workflow: "wf"}}}
+	l, err := NewTrigger(cfg, s, &Options{Logger: slog.New(logs)})
+	require.NoError(t, err)
+
+	rec := postJSON(t, l, "/t", `{}`)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.JSONEq(t, `{"error":"could not start the workflow run; retry later"}`, rec.Body.String())
+
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	require.Len(t, logs.records, 1)
+	r := logs.records[0]
+	assert.Equal(t, slog.LevelError, r.Level)
+	attrs := map[string]string{}
+	r.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value.String()
+		return true
+	})
+	assert.Equal(t, "/t", attrs["path"])
+	assert.Equal(t, "wf", attrs["workflow"])
+	assert.Equal(t, "save run: dial tcp store.internal:6379: connection refused", attrs["error"])
+}

@@ -167,6 +167,10 @@ func (e runEntry) value() any {
 	return map[string]any{"task_id": e.TaskID, "status": e.Status}
 }
 
+// startFailedMessage is the reply to a run that the Starter could not
+// start. The Starter's error is logged instead of sent.
+const startFailedMessage = "could not start the workflow run; retry later"
+
 // replayedHeader marks a reply repeated for a known idempotency key.
 const replayedHeader = "Idempotent-Replayed"
 
@@ -232,9 +236,11 @@ func (ep *triggerEndpoint) start(w http.ResponseWriter, r *http.Request, q *requ
 		}
 		info, err := ep.starter.StartRun(ctx, ep.workflow, input)
 		if err != nil {
-			ep.core.logger.Error("listener: start workflow", "endpoint", ep.field, "workflow", ep.workflow, "error", err)
+			// The error may name internal addresses, so only the log has it.
+			ep.core.logger.Error("listener: start workflow",
+				"endpoint", ep.field, "path", ep.path, "workflow", ep.workflow, "error", err)
 			ep.core.observeTrigger(ep.path, ResultRejected)
-			ep.core.writeUnavailable(w, fmt.Sprintf("start workflow %q: %v", ep.workflow, err))
+			ep.core.writeUnavailable(w, startFailedMessage)
 			return nil
 		}
 		ep.core.observeTrigger(ep.path, ResultStarted)
@@ -266,9 +272,10 @@ func (ep *triggerEndpoint) startItem(ctx context.Context, i int, q *request) run
 	}
 	info, err := ep.starter.StartRun(ctx, ep.workflow, input)
 	if err != nil {
-		ep.core.logger.Error("listener: start workflow", "endpoint", ep.field, "workflow", ep.workflow, "item", i, "error", err)
+		ep.core.logger.Error("listener: start workflow",
+			"endpoint", ep.field, "path", ep.path, "workflow", ep.workflow, "item", i, "error", err)
 		ep.core.observeTrigger(ep.path, ResultRejected)
-		return runEntry{Error: fmt.Sprintf("start workflow %q: %v", ep.workflow, err)}
+		return runEntry{Error: startFailedMessage}
 	}
 	ep.core.observeTrigger(ep.path, ResultStarted)
 	ep.core.logger.Debug("listener: run started", "endpoint", ep.field, "workflow", ep.workflow, "item", i, "task_id", info.ID)

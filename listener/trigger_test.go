@@ -63,7 +63,7 @@ func TestTriggerBulkReportsEachItem(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	assert.JSONEq(t, `[
 		{"task_id":"run-1","status":"running"},
-		{"error":"start workflow \"item-processor\": queue is full"},
+		{"error":"could not start the workflow run; retry later"},
 		{"task_id":"run-3","status":"running"}
 	]`, rec.Body.String())
 	assert.Equal(t, int32(3), calls.Load())
