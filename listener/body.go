@@ -244,11 +244,20 @@ func decodeMultipart(data []byte, boundary string) (body, *requestError) {
 	if boundary == "" {
 		return body{}, badRequest("multipart/form-data without a boundary parameter")
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return body{}, nil
+	}
 	reader := multipart.NewReader(bytes.NewReader(data), boundary)
 	values := url.Values{}
 	fileFields := map[string]any{}
-	for {
+	for parts := 0; ; parts++ {
 		part, err := reader.NextPart()
+		if errors.Is(err, io.EOF) && parts == 0 {
+			// A multipart body has at least one part (RFC 2046, section
+			// 5.1.1). The reader also ends with io.EOF when the boundary
+			// never occurs, as in a body that is not multipart at all.
+			return body{}, badRequest("request body is not valid multipart/form-data")
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}

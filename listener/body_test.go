@@ -102,6 +102,7 @@ func TestBodyRejected(t *testing.T) {
 		{"form payload bad json", "application/x-www-form-urlencoded", "", []byte("payload=%7BSECRETVALUE"), http.StatusBadRequest, "payload is not valid JSON"},
 		{"multipart without boundary", "multipart/form-data", "", []byte("SECRETVALUE"), http.StatusBadRequest, "without a boundary"},
 		{"multipart broken", "multipart/form-data; boundary=xyz", "", []byte("--xyz\r\nSECRETVALUE"), http.StatusBadRequest, "not valid multipart/form-data"},
+		{"multipart without parts", "multipart/form-data; boundary=xyz", "", []byte("--xyz--\r\n"), http.StatusBadRequest, "not valid multipart/form-data"},
 		{"multipart invalid utf-8 file name", "multipart/form-data; boundary=xyz", "", []byte("--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"\xffSECRETVALUE\"\r\n\r\ndata\r\n--xyz--\r\n"), http.StatusBadRequest, "file name or type is not valid UTF-8"},
 		{"unsupported type", "application/octet-stream", "", []byte("SECRETVALUE"), http.StatusUnsupportedMediaType, "unsupported Content-Type"},
 		{"unsupported encoding", "application/json", "br", []byte("SECRETVALUE"), http.StatusUnsupportedMediaType, "unsupported Content-Encoding"},
