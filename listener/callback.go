@@ -2,6 +2,7 @@ package listener
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -227,14 +228,18 @@ func (ep *callbackEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 func (ep *callbackEndpoint) deliver(ctx context.Context, q *request) (callbackEntry, *requestError, error) {
 	id := DefaultCallbackID
 	if ep.identifyBy != nil {
-		v, err := ep.identifyBy.EvalString(q)
+		v, err := ep.identifyBy.Eval(q)
 		if err != nil {
 			return callbackEntry{}, badRequest("evaluate identify_by: %s", evalReason(err)), nil
 		}
-		if v == "" {
+		text, kind := idText(v)
+		if kind != "" {
+			return callbackEntry{}, badRequest("callback id is %s: identify_by %s must give a string or a number", kind, ep.identifyBy.String()), nil
+		}
+		if text == "" {
 			return callbackEntry{}, badRequest("callback id is missing: identify_by %s is empty for this request", ep.identifyBy.String()), nil
 		}
-		id = v
+		id = text
 	}
 
 	outcome := waiter.Outcome{}
@@ -269,6 +274,28 @@ func (ep *callbackEndpoint) deliver(ctx context.Context, q *request) (callbackEn
 	}
 	ep.core.logger.Debug("listener: callback delivered", "endpoint", ep.field, "id", id, "delivery", delivery.String(), "failed", outcome.Failed)
 	return callbackEntry{ID: id, Status: delivery.String()}, nil, nil
+}
+
+// idText returns the text form of an id value: a string as it is, and a
+// number as expr writes it, an integer with every digit. For any other
+// value it returns what the value is, such as "an object", because its
+// text form could collide with a real id.
+func idText(v any) (text, kind string) {
+	switch x := v.(type) {
+	case nil:
+		return "", ""
+	case string:
+		return x, ""
+	case int64, float64, json.Number:
+		return expr.Stringify(x), ""
+	case bool:
+		return "", "a boolean"
+	case map[string]any:
+		return "", "an object"
+	case []any:
+		return "", "an array"
+	}
+	return "", "neither a string nor a number"
 }
 
 func (ep *callbackEndpoint) deliveryFailed(w http.ResponseWriter, id string, err error) {

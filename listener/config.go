@@ -180,7 +180,8 @@ type Callback struct {
 	// Method is the accepted HTTP method. Empty means POST.
 	Method string
 	// IdentifyBy is a template for the id the outcome is delivered
-	// under, such as "${body.task_id}" or "${query.id}". Empty means
+	// under, such as "${body.task_id}" or "${query.id}". Its value must
+	// be a string or a number, and any other value gets 400. Empty means
 	// DefaultCallbackID.
 	IdentifyBy string
 	// Status is a template for the remote task's status. Empty means

@@ -74,7 +74,9 @@
 // # Callbacks
 //
 // A callback is delivered under the id from IdentifyBy, or
-// [DefaultCallbackID] without one. Status, SuccessWhen and FailWhen
+// [DefaultCallbackID] without one. The id must be a string or a number,
+// and an integer keeps every digit. An object, array or boolean gets 400.
+// Status, SuccessWhen and FailWhen
 // classify it: a status in FailWhen delivers a failure carrying the whole
 // body, a status in SuccessWhen (or any status, when SuccessWhen is
 // empty) delivers Result, and a status in neither list is acknowledged

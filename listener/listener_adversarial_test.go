@@ -120,13 +120,18 @@ func TestAdversarialOddCallbackIDs(t *testing.T) {
 // the id field has made a mistake, and its text form ({"a":1}) can
 // collide with a real id.
 func TestAdversarialStructuredIDRejected(t *testing.T) {
-	t.Skip("known bug: identify_by accepts objects, arrays and booleans as callback ids")
 	m := waiter.NewMemory(nil)
 	defer m.Close()
 	l := newAdvCallback(t, m)
-	for _, body := range []string{`{"id":{"a":1},"status":"ok"}`, `{"id":[1,2],"status":"ok"}`, `{"id":true,"status":"ok"}`} {
+	cases := map[string]string{
+		`{"id":{"a":1},"status":"ok"}`: "an object",
+		`{"id":[1,2],"status":"ok"}`:   "an array",
+		`{"id":true,"status":"ok"}`:    "a boolean",
+	}
+	for body, kind := range cases {
 		w := send(t, l, http.MethodPost, "/cb", jsonHeader(), []byte(body))
 		assert.Equal(t, http.StatusBadRequest, w.Code, body)
+		assert.JSONEq(t, `{"error":"callback id is `+kind+`: identify_by ${body.id} must give a string or a number"}`, w.Body.String(), body)
 	}
 	assert.Zero(t, m.Stats().Stored)
 }
