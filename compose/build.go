@@ -382,6 +382,7 @@ func (p *Project) buildListeners(ps *problems) {
 			QueueTimeout:       p.dur(lp+".queue_timeout", lc.Limits.QueueTimeout),
 			RetryAfter:         p.dur(lp+".retry_after", lc.Limits.RetryAfter),
 			IdempotencyMaxKeys: lc.Limits.IdempotencyMaxKeys,
+			MaxBulkItems:       lc.Limits.MaxBulkItems,
 		}
 		eps, paths := lc.endpoints()
 		var l listener.Listener

@@ -71,6 +71,9 @@ type Limits struct {
 	// IdempotencyMaxKeys bounds the keys one trigger route remembers.
 	// Default 100,000.
 	IdempotencyMaxKeys int `yaml:"idempotency_max_keys" validate:"gte=0"`
+	// MaxBulkItems bounds the items of one bulk request; more get 413.
+	// Default 1,000.
+	MaxBulkItems int `yaml:"max_bulk_items" validate:"gte=0"`
 }
 
 // Endpoint is one callback or trigger route. Callback routes use
