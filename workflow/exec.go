@@ -54,7 +54,7 @@ func (e *Engine) executeJobs(ctx context.Context, lr *liveRun, w *compiledWorkfl
 		return nil, context.Cause(ctx)
 	}
 	runID := lr.rec.ID
-	runContext := contextFields(runID, w.id, "", lr.rec.CreatedAt)
+	runContext := newContext(runID, w.id, "", lr.rec.CreatedAt)
 	input, err := eval(w.input, newScope(e.sources, runContext).with("input", rawInput), rawInput)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate workflow input: %w", err)
@@ -194,7 +194,7 @@ type jobOutcome struct {
 }
 
 func (e *Engine) runJobSteps(ctx context.Context, runID string, w *compiledWorkflow, j *compiledJob, input any, jobs map[string]any, startedAt time.Time, result *jobOutcome, log *slog.Logger) (any, error) {
-	jobContext := contextFields(runID, w.id, j.id, startedAt)
+	jobContext := newContext(runID, w.id, j.id, startedAt)
 	s := newScope(e.sources, jobContext).with("input", input).with("jobs", jobs)
 	jobInput, err := eval(j.input, s, input)
 	if err != nil {
@@ -248,7 +248,7 @@ func (e *Engine) recover(ctx context.Context, j *compiledJob, call Call, jobs ma
 	err := failure
 	for _, rj := range j.onError {
 		log.Info("job failed, starting recovery job", "step", rj.id, "component", rj.componentID, "error", err)
-		rcontext := contextFields(call.RunID, call.WorkflowID, rj.id, call.Timestamp)
+		rcontext := newContext(call.RunID, call.WorkflowID, rj.id, call.Timestamp)
 		s := newScope(e.sources, rcontext).with("input", call.Input).with("jobs", jobs)
 		rinput, ierr := eval(rj.input, s, call.Input)
 		if ierr != nil {

@@ -265,7 +265,7 @@ func validMethod(m string) bool {
 // configured, and renders the output.
 func (c *httpComponent) Invoke(ctx context.Context, call *Call) (any, error) {
 	log := c.engine.log.With("run_id", call.RunID, "workflow", call.WorkflowID, "job", call.JobID, "component", c.id)
-	s := newScope(c.engine.sources, contextFields(call.RunID, call.WorkflowID, call.JobID, call.Timestamp)).
+	s := newScope(c.engine.sources, newContext(call.RunID, call.WorkflowID, call.JobID, call.Timestamp)).
 		with("input", call.Input)
 
 	req, err := c.render(s)
@@ -639,8 +639,8 @@ func (c *httpComponent) poll(ctx context.Context, s *scope, header http.Header, 
 			return nil, fmt.Errorf("poll: %w", err)
 		}
 		ps := newScope(c.engine.sources, nil).withValue("response", resp.value())
-		ps.values["input"] = s.values["input"]
-		ps.values["context"] = s.values["context"]
+		ps.copySource(s, "input")
+		ps.copySource(s, "context")
 
 		done, err := c.pollStatus(ps, req, polls, log)
 		if err != nil {
