@@ -196,11 +196,15 @@ func normalizeMethod(field, method string) (string, error) {
 func (c *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := c.routes[cleanPath(r.URL.Path)]
 	if rt == nil {
+		// A sender configured with a wrong callback URL shows up only
+		// here, so it is logged (rate-limited) rather than dropped silently.
+		c.warn.log("listener: request for an unknown path", "listener", c.kind, "method", r.Method, "path", logPath(r.URL.Path))
 		writeError(w, http.StatusNotFound, "no endpoint at this path")
 		return
 	}
 	ep := rt.methods[r.Method]
 	if ep == nil {
+		c.warn.log("listener: request with a method the path does not take", "listener", c.kind, "method", r.Method, "path", logPath(r.URL.Path), "allow", rt.allow)
 		w.Header().Set("Allow", rt.allow)
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use "+rt.allow)
 		return
@@ -212,6 +216,15 @@ func (c *core) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.leave()
 	ep.serve(w, r)
+}
+
+// logPath shortens a request path for a log record.
+func logPath(p string) string {
+	const limit = 200
+	if len(p) > limit {
+		return p[:limit] + "..."
+	}
+	return p
 }
 
 func cleanPath(p string) string {
