@@ -44,6 +44,11 @@ type httpComponent struct {
 	output     *expr.Template
 	timeout    time.Duration
 	completion *completion // nil when the first response completes the job
+
+	// outputReadsResponse reports whether output refers to ${response}.
+	// When it does not, a job drops the response while it waits for a
+	// callback.
+	outputReadsResponse bool
 }
 
 type namedTemplate struct {
@@ -133,6 +138,7 @@ func (e *Engine) compileHTTPClient(id string, cfg *HTTPClient) (*httpComponent, 
 			return nil, fmt.Errorf("compile default output of %s: %w", name, err)
 		}
 	}
+	c.outputReadsResponse = slices.Contains(c.output.Sources(), "response")
 	return c, nil
 }
 
@@ -302,6 +308,9 @@ func (c *httpComponent) Invoke(ctx context.Context, call *Call) (any, error) {
 					return nil, err
 				}
 				defer pending.Cancel()
+			}
+			if !c.outputReadsResponse {
+				s.without("response")
 			}
 			result, err = c.waitCallback(ctx, pending, call.WorkflowID, log)
 		case CompletionPolling:

@@ -554,3 +554,25 @@ func TestOnErrorRetryReusesCallbackID(t *testing.T) {
 	assert.Equal(t, waiter.Delivered, <-deliveries)
 	assert.Equal(t, waiter.Delivered, <-deliveries, "the retry waits for the same id again")
 }
+
+func TestHTTPClientOutputReadsResponse(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  HTTPClient
+		want bool
+	}{
+		{"default output without completion", HTTPClient{Endpoint: "http://127.0.0.1"}, true},
+		{"default output with callback", HTTPClient{Endpoint: "http://127.0.0.1", Completion: &Completion{Type: CompletionCallback, WaitFor: "${context.run_id}"}}, false},
+		{"output reads response", HTTPClient{Endpoint: "http://127.0.0.1", Output: map[string]any{"id": "${response.id}", "url": "${result.url}"}, Completion: &Completion{Type: CompletionCallback, WaitFor: "${context.run_id}"}}, true},
+		{"output reads result only", HTTPClient{Endpoint: "http://127.0.0.1", Output: "${result.url}", Completion: &Completion{Type: CompletionCallback, WaitFor: "${response.id}"}}, false},
+	}
+	e := New(nil)
+	t.Cleanup(func() { _ = e.Close() })
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := e.compileHTTPClient("c", &tc.cfg)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, c.outputReadsResponse)
+		})
+	}
+}
