@@ -65,7 +65,13 @@ func (e *Engine) executeJobs(ctx context.Context, lr *liveRun, w *compiledWorkfl
 	done := make([]bool, n)
 	started := make([]bool, n)
 	results := make(chan jobResult, n)
-	jobsCtx, cancelJobs := context.WithCancelCause(ctx)
+	// jobsCtx ends the other jobs when one fails. A workflow of one job
+	// has no other job to end, so its job runs under ctx itself, which
+	// spares a context per run.
+	jobsCtx, cancelJobs := ctx, context.CancelCauseFunc(func(error) {})
+	if n > 1 {
+		jobsCtx, cancelJobs = context.WithCancelCause(ctx)
+	}
 	defer cancelJobs(nil)
 
 	running := 0
