@@ -465,8 +465,13 @@ func TestDeniedAfterReconnectIsLoggedAndRetried(t *testing.T) {
 	// While sshd is down, something else takes the remote port, so the
 	// forward is denied after the reconnect.
 	s.Stop()
-	squatter, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.RemotePort)))
-	require.NoError(t, err)
+	// The per-connection sshd process may hold the port for a moment
+	// after the server stops.
+	var squatter net.Listener
+	require.Eventually(t, func() bool {
+		squatter, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(f.RemotePort)))
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond, "the remote port is free after sshd stopped")
 	s.Restart()
 
 	require.Eventually(t, func() bool {
