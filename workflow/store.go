@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -48,7 +47,7 @@ func NewMemoryStore(maxRuns int) *MemoryStore {
 
 // Save stores a JSON copy of run.
 func (s *MemoryStore) Save(ctx context.Context, run *Run) error {
-	data, err := encodeRun(run)
+	data, err := json.Marshal(run)
 	if err != nil {
 		return fmt.Errorf("save run %s: %w", run.ID, err)
 	}
@@ -137,94 +136,4 @@ func decodeRun(data []byte) (*Run, error) {
 		return nil, fmt.Errorf("decode run: %w", err)
 	}
 	return &run, nil
-}
-
-// maxEncoders bounds the goroutines that encode run records for
-// MemoryStore.Save.
-var maxEncoders = max(2, runtime.GOMAXPROCS(0))
-
-// encoders is the queue and the worker count of the goroutines that
-// encode run records. encoding/json recurses deeply, and a job's
-// goroutine keeps a stack grown by it while the job waits, because the
-// garbage collector only halves a stack that uses under a quarter of it.
-// Workers exit once the queue is empty, so none outlives the saves.
-var encoders struct {
-	mu      sync.Mutex
-	queue   []*encodeRequest // waiting from queue[head] on
-	head    int
-	workers int
-}
-
-// encodeRequest is one record to encode. done receives a value once the
-// fields below it are set.
-type encodeRequest struct {
-	run  *Run
-	done chan struct{}
-
-	data       []byte
-	err        error
-	panicValue any // the value of a panic in json.Marshal, raised again by encodeRun
-}
-
-var encodeRequests = sync.Pool{New: func() any { return &encodeRequest{done: make(chan struct{}, 1)} }}
-
-// encodeRun returns json.Marshal(run), encoded on an encoder goroutine
-// while the caller blocks.
-func encodeRun(run *Run) ([]byte, error) {
-	req := encodeRequests.Get().(*encodeRequest)
-	req.run = run
-	encoders.mu.Lock()
-	encoders.queue = append(encoders.queue, req)
-	if encoders.workers < maxEncoders {
-		encoders.workers++
-		go encodeLoop()
-	}
-	encoders.mu.Unlock()
-	<-req.done
-
-	data, err, panicValue := req.data, req.err, req.panicValue
-	*req = encodeRequest{done: req.done}
-	encodeRequests.Put(req)
-	if panicValue != nil {
-		panic(panicValue)
-	}
-	return data, err
-}
-
-// encodeLoop encodes queued records until the queue is empty.
-func encodeLoop() {
-	for {
-		encoders.mu.Lock()
-		if encoders.head == len(encoders.queue) {
-			encoders.queue = encoders.queue[:0]
-			encoders.head = 0
-			encoders.workers--
-			encoders.mu.Unlock()
-			return
-		}
-		req := encoders.queue[encoders.head]
-		encoders.queue[encoders.head] = nil
-		encoders.head++
-		if encoders.head >= 64 && 2*encoders.head >= len(encoders.queue) {
-			// Under steady load the queue may never empty, so the taken
-			// front is dropped to keep the slice from growing.
-			n := copy(encoders.queue, encoders.queue[encoders.head:])
-			clear(encoders.queue[n:])
-			encoders.queue = encoders.queue[:n]
-			encoders.head = 0
-		}
-		encoders.mu.Unlock()
-		encodeOne(req)
-	}
-}
-
-// encodeOne encodes req.run and signals req.done, also after a panic.
-func encodeOne(req *encodeRequest) {
-	defer func() {
-		if panicValue := recover(); panicValue != nil {
-			req.panicValue = panicValue
-		}
-		req.done <- struct{}{}
-	}()
-	req.data, req.err = json.Marshal(req.run)
 }
