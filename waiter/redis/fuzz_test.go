@@ -2,8 +2,6 @@ package redis
 
 import (
 	"encoding/json"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,36 +45,6 @@ func TestDecodeOutcomeKeepsBigIntegers(t *testing.T) {
 func TestDecodeOutcomeRejectsTrailingData(t *testing.T) {
 	_, err := decodeOutcome([]byte(`{"result":1} {"result":2}`))
 	assert.ErrorContains(t, err, "data after the JSON value")
-}
-
-func FuzzParseURL(f *testing.F) {
-	for _, seed := range []string{
-		"redis://127.0.0.1:6379/0", "rediss://user:pw@host:6380/1", "unix:///tmp/redis.sock",
-		"redis://", "http://x", "redis://:pw@h:1/x", "redis://h:1/0?dial_timeout=3s&bogus=1", "%zz",
-	} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		_, err := parseURL(raw)
-		if err == nil {
-			return
-		}
-		u, perr := url.Parse(raw)
-		if perr != nil || u.User == nil {
-			return
-		}
-		// An error must not show the password in the user information.
-		if pw, ok := u.User.Password(); ok && pw != "" && !strings.Contains("xxxxx", pw) {
-			assert.NotContains(t, err.Error(), ":"+pw+"@")
-		}
-	})
-}
-
-func TestParseURLAcceptsSchemes(t *testing.T) {
-	for _, raw := range []string{"redis://127.0.0.1:6379/2", "rediss://h:6380", "unix:///tmp/redis.sock?db=1"} {
-		_, err := parseURL(raw)
-		assert.NoError(t, err, raw)
-	}
 }
 
 var _ waiter.Waiter = (*Waiter)(nil)

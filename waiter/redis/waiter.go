@@ -16,6 +16,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tether-go/tether/internal/redisurl"
 	"github.com/tether-go/tether/waiter"
 )
 
@@ -66,7 +67,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Waiter, error) {
 // it. It fails when url is invalid, or when Redis does not reply to PING
 // before ctx ends or Options.PingTimeout passes. opts may be nil.
 func Open(ctx context.Context, url string, opts *Options) (*Waiter, error) {
-	clientOpts, err := parseURL(url)
+	clientOpts, err := redisurl.Parse(url)
 	if err != nil {
 		return nil, err
 	}

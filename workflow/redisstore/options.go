@@ -1,14 +1,9 @@
 package redisstore
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // Defaults of [Options].
@@ -67,39 +62,4 @@ func (o *Options) withDefaults() (Options, error) {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	return out, nil
-}
-
-// parseURL turns a redis://, rediss:// or unix:// URL into client
-// options. Errors show the URL with its password replaced by "xxxxx".
-func parseURL(raw string) (*goredis.Options, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// The url.Error would repeat the URL, password included.
-		var urlErr *url.Error
-		if errors.As(err, &urlErr) {
-			err = urlErr.Err
-		}
-		return nil, fmt.Errorf("parse redis URL: %w; expected redis://[user:password@]host:port[/db]", err)
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-		if u.Hostname() == "" {
-			return nil, fmt.Errorf("parse redis URL %s: the host is missing; expected redis://[user:password@]host:port[/db]", u.Redacted())
-		}
-	case "unix":
-		if u.Path == "" {
-			return nil, fmt.Errorf("parse redis URL %s: the socket path is missing; expected unix:///path/to/redis.sock", u.Redacted())
-		}
-	default:
-		return nil, fmt.Errorf("parse redis URL %s: unsupported scheme %q; use redis://, rediss:// or unix://", u.Redacted(), u.Scheme)
-	}
-	opts, err := goredis.ParseURL(raw)
-	if err != nil {
-		msg := err.Error()
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-		return nil, fmt.Errorf("parse redis URL %s: %s", u.Redacted(), msg)
-	}
-	return opts, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tether-go/tether/internal/redisurl"
 	"github.com/tether-go/tether/workflow"
 )
 
@@ -79,7 +80,7 @@ func New(client goredis.UniversalClient, opts *Options) (*Store, error) {
 // It fails when url is invalid, or when Redis does not reply before ctx
 // ends or Options.PingTimeout passes. opts may be nil.
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
-	clientOpts, err := parseURL(url)
+	clientOpts, err := redisurl.Parse(url)
 	if err != nil {
 		return nil, err
 	}
