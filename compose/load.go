@@ -183,60 +183,53 @@ func (d *decoder) eachItem(n *yaml.Node, path string, f func(*yaml.Node, string)
 	}
 }
 
+// eachBlock calls f for each block of a section that may be written as a
+// mapping from id to block (id is then the key) or as a list (id is "").
+func (d *decoder) eachBlock(n *yaml.Node, section string, f func(c *yaml.Node, path, id string)) {
+	if n.Kind != yaml.MappingNode {
+		d.eachItem(n, section, func(c *yaml.Node, path string) { f(c, path, "") })
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		id := n.Content[i].Value
+		path := section + "." + id
+		d.ps.lines[path] = n.Content[i].Line
+		f(n.Content[i+1], path, id)
+	}
+}
+
 // components accepts a mapping from id to component (the usual form) or
 // a list of components with an id field.
 func (d *decoder) components(cfg *Config, n *yaml.Node) {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			id := n.Content[i].Value
-			path := "components." + id
-			d.ps.lines[path] = n.Content[i].Line
-			var c Component
-			if d.decode(n.Content[i+1], path, &c) {
-				if c.ID != "" && c.ID != id {
-					d.ps.add(path+".id", "id %q differs from its key %q: remove the id field or make them equal", c.ID, id)
-				}
-				c.ID = id
-				c.path = path
-				cfg.Components = append(cfg.Components, c)
+	d.eachBlock(n, "components", func(node *yaml.Node, path, id string) {
+		var c Component
+		if !d.decode(node, path, &c) {
+			return
+		}
+		if id != "" {
+			if c.ID != "" && c.ID != id {
+				d.ps.add(path+".id", "id %q differs from its key %q: remove the id field or make them equal", c.ID, id)
 			}
+			c.ID = id
 		}
-		return
-	}
-	d.eachItem(n, "components", func(c *yaml.Node, path string) {
-		var comp Component
-		if d.decode(c, path, &comp) {
-			comp.path = path
-			cfg.Components = append(cfg.Components, comp)
-		}
+		c.path = path
+		cfg.Components = append(cfg.Components, c)
 	})
 }
 
 // workflows accepts a list of workflows or a mapping from id to
 // workflow.
 func (d *decoder) workflows(cfg *Config, n *yaml.Node) {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			id := n.Content[i].Value
-			path := "workflows." + id
-			d.ps.lines[path] = n.Content[i].Line
-			var w Workflow
-			if d.decode(n.Content[i+1], path, &w) {
-				if w.ID == "" {
-					w.ID = id
-				}
-				w.path = path
-				cfg.Workflows = append(cfg.Workflows, w)
-			}
-		}
-		return
-	}
-	d.eachItem(n, "workflows", func(c *yaml.Node, path string) {
+	d.eachBlock(n, "workflows", func(node *yaml.Node, path, id string) {
 		var w Workflow
-		if d.decode(c, path, &w) {
-			w.path = path
-			cfg.Workflows = append(cfg.Workflows, w)
+		if !d.decode(node, path, &w) {
+			return
 		}
+		if w.ID == "" {
+			w.ID = id
+		}
+		w.path = path
+		cfg.Workflows = append(cfg.Workflows, w)
 	})
 }
 
