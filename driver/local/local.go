@@ -2,10 +2,8 @@ package local
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strconv"
-	"sync"
 
 	"github.com/tether-go/tether/driver"
 )
@@ -62,69 +60,8 @@ func (d *Driver) Open(ctx context.Context, cfg driver.Config) (driver.Session, e
 	if err != nil {
 		return nil, err
 	}
-	return &session{settings: s}, nil
-}
-
-type session struct {
-	settings settings
-
-	mu      sync.Mutex
-	closed  bool             // guarded by mu
-	tunnels map[*tunnel]bool // guarded by mu
-}
-
-func (s *session) Forward(ctx context.Context, f driver.Forward) (driver.Tunnel, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("open local tunnel: %w", err)
-	}
-	if f.RemotePort != 0 || f.RemoteHost != "" {
-		return nil, &driver.ConfigError{Field: "port", Value: strconv.Itoa(f.RemotePort),
-			Reason: "the local driver has no remote side; give only the local port"}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, driver.ErrClosed
-	}
-	address := net.JoinHostPort(s.settings.host, strconv.Itoa(f.LocalPort))
-	t := &tunnel{session: s}
-	t.Set(driver.Endpoint{PublicURL: s.settings.scheme + "://" + address, PublicAddress: address, Port: f.LocalPort})
-	if s.tunnels == nil {
-		s.tunnels = map[*tunnel]bool{}
-	}
-	s.tunnels[t] = true
-	return t, nil
-}
-
-func (s *session) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return driver.ErrClosed
-	}
-	s.closed = true
-	tunnels := s.tunnels
-	s.tunnels = nil
-	s.mu.Unlock()
-
-	for t := range tunnels {
-		t.Stop()
-	}
-	return nil
-}
-
-type tunnel struct {
-	driver.TunnelState
-	session *session
-}
-
-func (t *tunnel) Close() error {
-	if !t.Stop() {
-		return driver.ErrClosed
-	}
-	t.session.mu.Lock()
-	delete(t.session.tunnels, t)
-	t.session.mu.Unlock()
-	return nil
+	return driver.NewFixedSession(Name, func(f driver.Forward) (driver.Endpoint, error) {
+		address := net.JoinHostPort(s.host, strconv.Itoa(f.LocalPort))
+		return driver.Endpoint{PublicURL: s.scheme + "://" + address, PublicAddress: address, Port: f.LocalPort}, nil
+	}), nil
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"sync"
 
 	"github.com/tether-go/tether/driver"
 )
@@ -104,76 +103,15 @@ func (d *Driver) Open(ctx context.Context, cfg driver.Config) (driver.Session, e
 	if err != nil {
 		return nil, err
 	}
-	return &session{settings: s}, nil
-}
-
-type session struct {
-	settings settings
-
-	mu      sync.Mutex
-	closed  bool             // guarded by mu
-	tunnels map[*tunnel]bool // guarded by mu
-}
-
-func (s *session) Forward(ctx context.Context, f driver.Forward) (driver.Tunnel, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("open static tunnel: %w", err)
-	}
-	if f.RemotePort != 0 || f.RemoteHost != "" {
-		return nil, &driver.ConfigError{Field: "port", Value: strconv.Itoa(f.RemotePort),
-			Reason: "the static driver has no remote side; give only the local port"}
-	}
-	u := s.settings.ports[f.LocalPort]
-	if u == nil {
-		u = s.settings.all
-	}
-	if u == nil {
-		return nil, &driver.ConfigError{Field: "public_urls", Value: strconv.Itoa(f.LocalPort),
-			Reason: "no public URL for this port; add it to public_urls or set public_url"}
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, driver.ErrClosed
-	}
-	t := &tunnel{session: s}
-	t.Set(driver.Endpoint{PublicURL: u.String(), PublicAddress: address(u), Port: f.LocalPort})
-	if s.tunnels == nil {
-		s.tunnels = map[*tunnel]bool{}
-	}
-	s.tunnels[t] = true
-	return t, nil
-}
-
-func (s *session) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return driver.ErrClosed
-	}
-	s.closed = true
-	tunnels := s.tunnels
-	s.tunnels = nil
-	s.mu.Unlock()
-
-	for t := range tunnels {
-		t.Stop()
-	}
-	return nil
-}
-
-type tunnel struct {
-	driver.TunnelState
-	session *session
-}
-
-func (t *tunnel) Close() error {
-	if !t.Stop() {
-		return driver.ErrClosed
-	}
-	t.session.mu.Lock()
-	delete(t.session.tunnels, t)
-	t.session.mu.Unlock()
-	return nil
+	return driver.NewFixedSession(Name, func(f driver.Forward) (driver.Endpoint, error) {
+		u := s.ports[f.LocalPort]
+		if u == nil {
+			u = s.all
+		}
+		if u == nil {
+			return driver.Endpoint{}, &driver.ConfigError{Field: "public_urls", Value: strconv.Itoa(f.LocalPort),
+				Reason: "no public URL for this port; add it to public_urls or set public_url"}
+		}
+		return driver.Endpoint{PublicURL: u.String(), PublicAddress: address(u), Port: f.LocalPort}, nil
+	}), nil
 }
