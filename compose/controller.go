@@ -170,30 +170,12 @@ func resultOf(run *workflow.Run) taskResult {
 }
 
 func (c *controller) runWorkflow(w http.ResponseWriter, r *http.Request) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt != "application/json" {
-		writeDetail(w, http.StatusUnsupportedMediaType, "unsupported Content-Type "+mt+": send the run request as application/json")
+	req, status, msg := decodeRunRequest(w, r)
+	if status != 0 {
+		writeDetail(w, status, msg)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRunRequest))
-	if err != nil {
-		writeDetail(w, http.StatusRequestEntityTooLarge, "run request too large: the limit is 10 MiB")
-		return
-	}
-	if !utf8.Valid(body) {
-		writeDetail(w, http.StatusBadRequest, "invalid run request: the body is not valid UTF-8")
-		return
-	}
-	var req runRequest
-	dec := json.NewDecoder(bytesReader(body))
-	dec.UseNumber()
-	err = dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("data after the JSON object")
-	}
-	if err != nil {
-		writeDetail(w, http.StatusBadRequest, "invalid run request: "+err.Error()+`; send {"workflow_id": "...", "input": {...}}`)
-		return
-	}
+
 	wait := req.WaitForCompletion == nil || *req.WaitForCompletion
 	if req.OutputOnly && !wait {
 		writeDetail(w, http.StatusBadRequest, "output_only requires wait_for_completion: true")
@@ -201,6 +183,7 @@ func (c *controller) runWorkflow(w http.ResponseWriter, r *http.Request) {
 	}
 	id := c.p.workflowID(req.WorkflowID)
 	var run *workflow.Run
+	var err error
 	if wait {
 		run, err = c.p.engine.Run(r.Context(), id, req.Input)
 	} else {
@@ -210,6 +193,7 @@ func (c *controller) runWorkflow(w http.ResponseWriter, r *http.Request) {
 		c.writeRunError(w, id, err)
 		return
 	}
+
 	if req.OutputOnly {
 		if run.State == workflow.StateFailed {
 			writeDetail(w, http.StatusInternalServerError, run.Error)
@@ -219,6 +203,37 @@ func (c *controller) runWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resultOf(run))
+}
+
+// decodeRunRequest reads the body of POST /workflows/runs. On a mistake
+// it returns the status and message to reply with.
+func decodeRunRequest(w http.ResponseWriter, r *http.Request) (runRequest, int, string) {
+	var req runRequest
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt != "application/json" {
+		return req, http.StatusUnsupportedMediaType, "unsupported Content-Type " + mt + ": send the run request as application/json"
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRunRequest))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return req, http.StatusRequestEntityTooLarge, "run request too large: the limit is 10 MiB"
+	case err != nil:
+		return req, http.StatusBadRequest, "read run request: " + err.Error()
+	}
+	if !utf8.Valid(body) {
+		return req, http.StatusBadRequest, "invalid run request: the body is not valid UTF-8"
+	}
+
+	dec := json.NewDecoder(bytesReader(body))
+	dec.UseNumber()
+	err = dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("data after the JSON object")
+	}
+	if err != nil {
+		return req, http.StatusBadRequest, "invalid run request: " + err.Error() + `; send {"workflow_id": "...", "input": {...}}`
+	}
+	return req, 0, ""
 }
 
 func (c *controller) writeRunError(w http.ResponseWriter, id string, err error) {
