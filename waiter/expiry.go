@@ -65,6 +65,16 @@ func (q *deadlineQueue) filter(keep func(deadlineItem) bool) {
 // is at or before now. Items whose slot changed since they were queued are
 // skipped.
 func (m *Memory) expireLocked(now int64) {
+	var dropped []string // the first few ids, for the warning below
+	droppedCount := 0
+	defer func() {
+		if droppedCount > 0 {
+			// An acknowledged callback that no job ever claimed is lost
+			// here, so this is a warning, summarised per pass.
+			m.logger.Warn("waiter: dropped early outcomes that no wait claimed within the retention period",
+				"count", droppedCount, "ids", dropped)
+		}
+	}()
 	for {
 		item, ok := m.stored.peek()
 		if !ok || item.at > now {
@@ -77,7 +87,10 @@ func (m *Memory) expireLocked(now int64) {
 			m.nStored--
 			m.nBytes -= s.outcome.size
 			m.expired++
-			m.logger.Debug("waiter: dropped early outcome at end of retention", "id", item.id)
+			droppedCount++
+			if len(dropped) < 10 {
+				dropped = append(dropped, item.id)
+			}
 		}
 	}
 	for {
