@@ -208,9 +208,11 @@ func validateCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.load()
 			if err == nil {
+				for _, w := range cfg.Warnings(nil) {
+					fmt.Fprintln(stdout, "warning: "+w)
+				}
 				var p *compose.Project
-				p, err = compose.New(cfg, nil)
-				if err == nil {
+				if p, err = compose.New(cfg, nil); err == nil {
 					_ = p.Close()
 				}
 			}

@@ -191,3 +191,17 @@ workflows:
 	assert.Contains(t, errOut, "unknown workflow")
 	assert.Contains(t, errOut, "are: one, two")
 }
+
+func TestValidateWarnsAboutUnsetEnv(t *testing.T) {
+	path := writeFile(t, `
+component:
+  type: http-client
+  base_url: ${env.TETHER_TEST_UNSET_URL}
+workflow:
+  id: w
+`)
+	code, out, _ := runCLI(t, "validate", "-f", path)
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "warning: component.base_url: ${env.TETHER_TEST_UNSET_URL} is not set and has no default; "+
+		"set it, or write ${env.TETHER_TEST_UNSET_URL | default}\nok\n", out)
+}
