@@ -239,3 +239,8 @@ type State struct {
 	// in Redis, how long the record of an ended run is kept.
 	Retention Duration `yaml:"retention"`
 }
+
+func (l *Listener) setPath(p string)  { l.path = p }
+func (g *Gateway) setPath(p string)   { g.path = p }
+func (c *Component) setPath(p string) { c.path = p }
+func (w *Workflow) setPath(p string)  { w.path = p }

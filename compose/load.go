@@ -117,47 +117,19 @@ type decoder struct {
 func (d *decoder) section(cfg *Config, key string, n *yaml.Node) {
 	switch key {
 	case "listener":
-		var l Listener
-		if d.decode(n, "listener", &l) {
-			l.path = "listener"
-			cfg.Listeners = append(cfg.Listeners, l)
-		}
+		decodeBlock(d, n, key, &cfg.Listeners)
 	case "listeners":
-		d.eachItem(n, "listeners", func(c *yaml.Node, path string) {
-			var l Listener
-			if d.decode(c, path, &l) {
-				l.path = path
-				cfg.Listeners = append(cfg.Listeners, l)
-			}
-		})
+		d.eachItem(n, key, func(c *yaml.Node, path string) { decodeBlock(d, c, path, &cfg.Listeners) })
 	case "gateway":
-		var g Gateway
-		if d.decode(n, "gateway", &g) {
-			g.path = "gateway"
-			cfg.Gateways = append(cfg.Gateways, g)
-		}
+		decodeBlock(d, n, key, &cfg.Gateways)
 	case "gateways":
-		d.eachItem(n, "gateways", func(c *yaml.Node, path string) {
-			var g Gateway
-			if d.decode(c, path, &g) {
-				g.path = path
-				cfg.Gateways = append(cfg.Gateways, g)
-			}
-		})
+		d.eachItem(n, key, func(c *yaml.Node, path string) { decodeBlock(d, c, path, &cfg.Gateways) })
 	case "component":
-		var c Component
-		if d.decode(n, "component", &c) {
-			c.path = "component"
-			cfg.Components = append(cfg.Components, c)
-		}
+		decodeBlock(d, n, key, &cfg.Components)
 	case "components":
 		d.components(cfg, n)
 	case "workflow":
-		var w Workflow
-		if d.decode(n, "workflow", &w) {
-			w.path = "workflow"
-			cfg.Workflows = append(cfg.Workflows, w)
-		}
+		decodeBlock(d, n, key, &cfg.Workflows)
 	case "workflows":
 		d.workflows(cfg, n)
 	case "controller":
@@ -168,6 +140,19 @@ func (d *decoder) section(cfg *Config, key string, n *yaml.Node) {
 		d.decode(n, "state", &cfg.State)
 	default:
 		d.ps.add(key, "unknown top-level key; the known keys are %s", strings.Join(topKeys, ", "))
+	}
+}
+
+// decodeBlock decodes the block n at path and appends it to list,
+// recording path for later messages.
+func decodeBlock[T any, P interface {
+	*T
+	setPath(string)
+}](d *decoder, n *yaml.Node, path string, list *[]T) {
+	var v T
+	if d.decode(n, path, &v) {
+		P(&v).setPath(path)
+		*list = append(*list, v)
 	}
 }
 
