@@ -7,7 +7,7 @@ package clock
 
 import "time"
 
-// Clock tells the time and schedules functions. Implementations must be
+// Clock reports the time and schedules functions. Implementations must be
 // safe for concurrent use.
 type Clock interface {
 	// Now returns the current time.

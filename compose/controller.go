@@ -59,6 +59,7 @@ func (p *Project) buildController(ps *problems) {
 		ps.add("controller.type", "unsupported controller type %q: tether serves the http-server controller only", c.Type)
 		return
 	}
+
 	host, err := p.expandString("controller.host", c.Host)
 	if err != nil {
 		addProblem(ps, "controller.host", err)
@@ -79,6 +80,7 @@ func (p *Project) buildController(ps *problems) {
 	if base == "/" {
 		base = ""
 	}
+
 	ctl := &controller{p: p, host: host, port: port, base: base, log: p.log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+base+"/workflows/runs", ctl.runWorkflow)

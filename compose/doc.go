@@ -37,7 +37,7 @@
 // # Sections
 //
 // The singular keys (listener, gateway, component, workflow) take one
-// block and the plural keys a list; components and workflows may also be
+// block and the plural keys a list. Components and workflows may also be
 // a mapping from id to block. A workflow without an id is named
 // [DefaultWorkflowID], and a component written under "component" without
 // an id is named [DefaultComponentID].

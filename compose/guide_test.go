@@ -13,7 +13,7 @@ import (
 
 // The files in testdata/guide are the YAML blocks of model-compose's
 // "System Integration" chapter, in order. Whole configurations must load;
-// fragments must fail with an error that says what is missing.
+// fragments must fail with an error that names what is missing.
 var guideCases = []struct {
 	file string
 	want string // "" means the file loads; otherwise a substring of the error

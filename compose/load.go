@@ -46,6 +46,7 @@ func Parse(data []byte, name string) (*Config, error) {
 		ps.list = append(ps.list, &Problem{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
 		return nil, ps.err()
 	}
+
 	cfg := &Config{}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		ps.add("", "the file is empty: define at least a workflow, a listener or a gateway")
@@ -59,6 +60,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	if checkSize(root, ps) {
 		return nil, ps.err()
 	}
+
 	d := &decoder{ps: ps, columns: map[string]int{}}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
@@ -68,6 +70,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+
 	validateStructure(cfg, ps)
 	if err := ps.err(); err != nil {
 		return nil, err

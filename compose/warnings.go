@@ -24,6 +24,7 @@ func (c *Config) Warnings(lookupEnv func(string) (string, bool)) []string {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
+
 	seen := map[string]bool{}
 	var out []string
 	check := func(path, s string) {
@@ -38,21 +39,22 @@ func (c *Config) Warnings(lookupEnv func(string) (string, bool)) []string {
 			out = append(out, fmt.Sprintf("%s: ${env.%s} is not set and has no default; set it, or write ${env.%s | default}", path, name, name))
 		}
 	}
-	cfg := c
-	for i := range cfg.Listeners {
-		walkStrings(reflect.ValueOf(cfg.Listeners[i]), cfg.Listeners[i].pathOr(i), check)
+
+	for i := range c.Listeners {
+		walkStrings(reflect.ValueOf(c.Listeners[i]), c.Listeners[i].pathOr(i), check)
 	}
-	for i := range cfg.Gateways {
-		walkStrings(reflect.ValueOf(cfg.Gateways[i]), cfg.Gateways[i].pathOr(i), check)
+	for i := range c.Gateways {
+		walkStrings(reflect.ValueOf(c.Gateways[i]), c.Gateways[i].pathOr(i), check)
 	}
-	for i := range cfg.Components {
-		walkStrings(reflect.ValueOf(cfg.Components[i]), cfg.Components[i].pathOr(i), check)
+	for i := range c.Components {
+		walkStrings(reflect.ValueOf(c.Components[i]), c.Components[i].pathOr(i), check)
 	}
-	for i := range cfg.Workflows {
-		walkStrings(reflect.ValueOf(cfg.Workflows[i]), cfg.Workflows[i].pathOr(i), check)
+	for i := range c.Workflows {
+		walkStrings(reflect.ValueOf(c.Workflows[i]), c.Workflows[i].pathOr(i), check)
 	}
-	walkStrings(reflect.ValueOf(cfg.Controller), "controller", check)
-	walkStrings(reflect.ValueOf(cfg.State), "state", check)
+	walkStrings(reflect.ValueOf(c.Controller), "controller", check)
+	walkStrings(reflect.ValueOf(c.State), "state", check)
+
 	sort.Strings(out)
 	return out
 }

@@ -34,7 +34,7 @@ type CompileError struct {
 	Field string
 	// Pos is the 0-based byte offset in Template where the problem is.
 	Pos int
-	// Problem is what is wrong and how to fix it.
+	// Problem describes the mistake and how to fix it.
 	Problem string
 	// Kind is ErrSyntax or ErrUnknownSource.
 	Kind error
@@ -73,7 +73,7 @@ type EvalError struct {
 	Expr string
 	// Field is the path of the leaf inside a compiled value, or "".
 	Field string
-	// Problem is what went wrong and how to fix it.
+	// Problem describes the failure and how to fix it.
 	Problem string
 	// Err is the underlying cause, or nil.
 	Err error

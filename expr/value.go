@@ -46,10 +46,10 @@ func Of(v any) Value {
 	return Value{data: v}
 }
 
-// Failed returns a Value for a source that exists but cannot be read now,
-// such as a gateway whose tunnel failed to open: every expression that
-// reads it fails with an [EvalError] that wraps err, and a default does
-// not replace it.
+// Failed returns a Value for a source that exists but cannot be read
+// now, such as a gateway whose tunnel failed to open. Every expression
+// that reads it fails with an [EvalError] that wraps err, and a default
+// does not replace it.
 func Failed(err error) Value { return Value{err: err} }
 
 // Fields is a source whose top-level keys are looked up one at a time,

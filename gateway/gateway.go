@@ -90,7 +90,7 @@ type TunnelStatus struct {
 	Port int
 	// Up is true while the tunnel is open.
 	Up bool
-	// Err is why the tunnel failed to open or stopped, or nil.
+	// Err is the error that kept the tunnel from opening or stopped it, or nil.
 	Err error
 }
 

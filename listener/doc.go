@@ -18,8 +18,8 @@
 // server sets the read, header and idle timeouts of [Limits], so slow
 // clients cannot hold connections open. Shutdown closes the socket,
 // replies 503 with Retry-After to requests that still arrive on open
-// connections, and waits for in-flight requests; it works the same for a
-// mounted listener.
+// connections, and waits for in-flight requests. It works the same way
+// for a mounted listener.
 //
 // # Endpoints and routing
 //

@@ -14,7 +14,7 @@ import (
 )
 
 // An acknowledged callback that no wait claims is lost at the end of the
-// retention period; that loss is logged as a warning with the ids.
+// retention period. That loss is logged as a warning with the ids.
 func TestExpiredEarlyOutcomeIsWarned(t *testing.T) {
 	var logs bytes.Buffer
 	c := newFakeClock()

@@ -3,7 +3,7 @@
 // async-image example runs without an account or internet access.
 //
 // The image API accepts POST /v1/generate with a JSON body that carries
-// callback_url and task_id, answers 202 Accepted with the task id, and
+// callback_url and task_id, replies 202 Accepted with the task id, and
 // later posts two callbacks to callback_url: first {"status":
 // "processing"}, then {"status": "completed", "output": {...}}. The
 // optimizer answers POST /optimize at once.
